@@ -14,7 +14,10 @@ import click
 from doorstep import __version__
 
 # name -> "module:attribute" of a click command or group.
-_GROUPS: dict[str, str] = {}
+_GROUPS: dict[str, str] = {
+    "calendar": "dossiers.cli:calendar_group",
+    "catalogue": "dossiers.cli:catalogue",
+}
 
 
 class _LazyGroup(click.Group):
