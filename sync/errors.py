@@ -80,6 +80,27 @@ class TooLarge(DocumentError):
     status = 413
 
 
+class PeerUnavailable(DocumentError):
+    """A replication peer could not be reached, or kept failing (5xx) after the retries."""
+
+    error = "peer_unavailable"
+    status = 503
+
+
+class PeerProtocolError(DocumentError):
+    """A replication peer answered with something the CouchDB protocol does not allow."""
+
+    error = "bad_peer_response"
+    status = 502
+
+
+class NotSupported(DocumentError):
+    """The peer lacks an optional endpoint (e.g. `_bulk_get`); the caller falls back."""
+
+    error = "not_supported"
+    status = 501
+
+
 ALL_ERRORS: tuple[type[DocumentError], ...] = (
     BadRequest,
     Unauthorized,
@@ -89,4 +110,7 @@ ALL_ERRORS: tuple[type[DocumentError], ...] = (
     FileExists,
     MissingStub,
     TooLarge,
+    PeerUnavailable,
+    PeerProtocolError,
+    NotSupported,
 )

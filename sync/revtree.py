@@ -3,17 +3,25 @@
 A document's history is a forest: each root is a revision at some generation `pos`
 (roots above 1 appear once old ancestors are stemmed), each node a revision hash with its
 children. The rules here are CouchDB's (`couch_key_tree.erl`, `couch_doc:to_doc_info_path`)
-and match PouchDB's `pouchdb-merge`, which the differential test uses as its oracle:
+and match PouchDB's `pouchdb-merge` step for step; a differential test replays thousands
+of generated histories through both (tests/integration/revtree_oracle/):
 
 * `merge` grafts a linear path (a new edit, or a replicated `_revisions` history) into the
-  tree; revisions already known are kept, never duplicated, and a graft never conflicts.
-  The result is then stemmed so no root-to-leaf path is longer than `revs_limit`.
+  tree; revisions already known are kept, and a graft never conflicts. The result is then
+  stemmed so no root-to-leaf path is longer than `revs_limit`. As in pouchdb-merge,
+  stemming a branched tree can leave one revision in two roots; every query here counts
+  such a revision once.
 * The winner is the leaf that is not deleted, then has the highest generation, then the
   greatest hash: every replica picks the same winner without talking to the others.
 * A rev id is `N-<32 hex>`, derived from the parent revision, the deletion flag, the
   canonical body and the attachment digests, so the same edit made twice has the same id.
 
-Functions never mutate their arguments; `merge` works on a copy.
+Where pouchdb-merge and CouchDB differ, CouchDB wins: a revision's deletion flag survives a
+merge from either side (pouchdb-merge may drop it on an internal node), `purge` removes
+ancestors left without descendants, `revs_diff` gives `possible_ancestors`.
+
+Functions never mutate their arguments; `merge` works on a copy. Nothing recurses, so a
+tree `revs_limit` (1000) deep is fine, and `to_json` is flat for the same reason.
 """
 
 from __future__ import annotations
@@ -23,24 +31,56 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Literal
 
 from sync.errors import BadRequest
 
-REV_PATTERN = re.compile(r"^([1-9][0-9]{0,15})-([0-9a-zA-Z]{1,64})$")
+# \Z, not $: `$` would accept a trailing newline.
+REV_PATTERN = re.compile(r"^([1-9][0-9]{0,15})-([0-9a-zA-Z]{1,64})\Z")
+HASH_PATTERN = re.compile(r"^[0-9a-zA-Z]{1,64}\Z")
 DEFAULT_REVS_LIMIT = 1000
 
 MergeOutcome = Literal["new_leaf", "new_branch", "internal_node"]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, repr=False)
 class RevNode:
-    """One revision: its hash, whether its body is stored, whether it is a deletion."""
+    """One revision: its hash, whether its body is stored, whether it is a deletion.
+
+    Equality and repr are written out because the generated ones recurse, and a tree can
+    be deeper than Python's recursion limit.
+    """
 
     hash: str
     deleted: bool = False
     available: bool = True
     children: list[RevNode] = field(default_factory=list)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RevNode):
+            return NotImplemented
+        pairs = [(self, other)]
+        while pairs:
+            a, b = pairs.pop()
+            if (a.hash, a.deleted, a.available, len(a.children)) != (
+                b.hash,
+                b.deleted,
+                b.available,
+                len(b.children),
+            ):
+                return False
+            pairs.extend(zip(a.children, b.children, strict=True))
+        return True
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        kids = [child.hash for child in self.children]
+        return (
+            f"RevNode({self.hash!r}, deleted={self.deleted}, available={self.available}, "
+            f"children={kids})"
+        )
 
 
 @dataclass(slots=True)
@@ -119,15 +159,20 @@ def new_rev_id(
 # --- paths --------------------------------------------------------------------------------
 
 
-def path_from_revisions(
-    start: int, ids: Sequence[str], deleted: bool = False
-) -> RevBranch:
+def path_from_revisions(start: int, ids: Sequence[str], deleted: bool = False) -> RevBranch:
     """A linear branch from `_revisions` ({start, ids newest first}).
 
     The newest revision is the one being written (available, maybe deleted); the older ones
-    are known only by id (their bodies are not here).
+    are known only by id (their bodies are not here). BadRequest names what is malformed.
     """
-    if start < len(ids) or not ids:
+    if isinstance(start, bool) or not isinstance(start, int):
+        raise BadRequest(f"_revisions start must be an integer, not {start!r}")
+    if isinstance(ids, str) or not isinstance(ids, Sequence) or not ids:
+        raise BadRequest(f"_revisions ids must be a non-empty list, not {ids!r}")
+    for rev_hash in ids:
+        if not isinstance(rev_hash, str) or not HASH_PATTERN.match(rev_hash):
+            raise BadRequest(f"_revisions ids holds an invalid revision id: {rev_hash!r}")
+    if start < len(ids):
         raise BadRequest(f"_revisions start {start} is too small for {len(ids)} ids")
     node = RevNode(ids[0], deleted=deleted, available=True)
     for rev_hash in ids[1:]:
@@ -147,40 +192,82 @@ def path_for_edit(parent: str | None, rev: str, deleted: bool) -> RevBranch:
 
 
 # --- traversal ----------------------------------------------------------------------------
+# Every walk is iterative, since a tree may be revs_limit (1000) deep, beyond Python's
+# recursion limit; and each runs down single-child chains in a tight inner loop, since most
+# of a real tree is one long chain and these walks run on every write.
 
 
 def _walk(tree: RevTree) -> Iterator[tuple[int, RevNode]]:
-    stack = [(branch.pos, branch.node) for branch in tree]
+    """Every (generation, node), roots and children in order, depth first."""
+    stack = [(branch.pos, branch.node) for branch in reversed(tree)]
     while stack:
         pos, node = stack.pop()
         yield pos, node
-        stack.extend((pos + 1, child) for child in node.children)
+        children = node.children
+        while len(children) == 1:
+            pos += 1
+            node = children[0]
+            yield pos, node
+            children = node.children
+        if children:
+            below = pos + 1
+            stack.extend([(below, child) for child in reversed(children)])
 
 
 def _root_to_leaf(tree: RevTree) -> list[tuple[int, list[RevNode]]]:
-    """Every root-to-leaf path as (root generation, nodes oldest first)."""
+    """Every root-to-leaf path as (root generation, nodes oldest first), leaves in order.
+
+    The order is pouchdb-merge's `rootToLeaf`, which decides the order `stem` re-merges in.
+    """
     paths: list[tuple[int, list[RevNode]]] = []
-    stack: list[tuple[int, RevNode, list[RevNode]]] = [
-        (branch.pos, branch.node, []) for branch in tree
-    ]
-    while stack:
-        pos, node, history = stack.pop()
-        history = [*history, node]
-        if not node.children:
-            paths.append((pos + 1 - len(history), history))
-        stack.extend((pos + 1, child, history) for child in node.children)
-    paths.reverse()
+    for branch in tree:
+        trail: list[RevNode] = []
+        stack = [(0, branch.node)]
+        while stack:
+            depth, node = stack.pop()
+            del trail[depth:]
+            trail.append(node)
+            children = node.children
+            while len(children) == 1:
+                node = children[0]
+                trail.append(node)
+                children = node.children
+            if children:
+                below = len(trail)
+                stack.extend([(below, child) for child in reversed(children)])
+            else:
+                paths.append((branch.pos, trail.copy()))
     return paths
+
+
+def _leaf_nodes(tree: RevTree) -> Iterator[tuple[int, RevNode]]:
+    """Every (generation, leaf), in order."""
+    stack = [(branch.pos, branch.node) for branch in reversed(tree)]
+    while stack:
+        pos, node = stack.pop()
+        children = node.children
+        while len(children) == 1:
+            pos += 1
+            node = children[0]
+            children = node.children
+        if children:
+            below = pos + 1
+            stack.extend([(below, child) for child in reversed(children)])
+        else:
+            yield pos, node
+
+
+def _leaves(tree: RevTree) -> dict[tuple[int, str], Leaf]:
+    """The leaves by (pos, hash): a leaf that stemming left in two roots counts once."""
+    return {
+        (pos, node.hash): Leaf(pos, node.hash, node.deleted, node.available)
+        for pos, node in _leaf_nodes(tree)
+    }
 
 
 def leaves(tree: RevTree) -> list[Leaf]:
     """Every leaf, the winner first, then in CouchDB's descending order."""
-    found = {
-        (pos, node.hash): Leaf(pos, node.hash, node.deleted, node.available)
-        for pos, node in _walk(tree)
-        if not node.children
-    }
-    return sorted(found.values(), key=_leaf_rank, reverse=True)
+    return sorted(_leaves(tree).values(), key=_leaf_rank, reverse=True)
 
 
 def _leaf_rank(leaf: Leaf) -> tuple[bool, int, str]:
@@ -190,10 +277,7 @@ def _leaf_rank(leaf: Leaf) -> tuple[bool, int, str]:
 def winning_leaf(tree: RevTree) -> Leaf:
     if not tree:
         raise ValueError("an empty revision tree has no winner")
-    return max(
-        (Leaf(pos, n.hash, n.deleted, n.available) for pos, n in _walk(tree) if not n.children),
-        key=_leaf_rank,
-    )
+    return max(_leaves(tree).values(), key=_leaf_rank)
 
 
 def winning_rev(tree: RevTree) -> str:
@@ -214,12 +298,25 @@ def deleted_conflicts(tree: RevTree) -> list[str]:
     return [leaf.rev for leaf in leaves(tree)[1:] if leaf.deleted]
 
 
+def _occurrences(tree: RevTree, pos: int, rev_hash: str) -> Iterator[RevNode]:
+    """Every node that is revision `pos-rev_hash` (stemming may leave one in two roots)."""
+    stack = [(branch.pos, branch.node) for branch in reversed(tree) if branch.pos <= pos]
+    while stack:
+        node_pos, node = stack.pop()
+        while node_pos < pos and len(node.children) == 1:
+            node_pos += 1
+            node = node.children[0]
+        if node_pos == pos:
+            if node.hash == rev_hash:
+                yield node
+            continue
+        below = node_pos + 1
+        stack.extend([(below, child) for child in reversed(node.children)])
+
+
 def find(tree: RevTree, rev: str) -> RevNode | None:
     pos, rev_hash = parse_rev(rev)
-    for node_pos, node in _walk(tree):
-        if node_pos == pos and node.hash == rev_hash:
-            return node
-    return None
+    return next(_occurrences(tree, pos, rev_hash), None)
 
 
 def rev_exists(tree: RevTree, rev: str) -> bool:
@@ -237,48 +334,73 @@ def latest(tree: RevTree, rev: str) -> list[str]:
     Empty if `rev` is unknown.
     """
     pos, rev_hash = parse_rev(rev)
-    found: list[Leaf] = []
-    for root_pos, path in _root_to_leaf(tree):
-        index = pos - root_pos
-        if 0 <= index < len(path) and path[index].hash == rev_hash:
-            tip = path[-1]
-            leaf = Leaf(root_pos + len(path) - 1, tip.hash, tip.deleted, tip.available)
-            if leaf not in found:
-                found.append(leaf)
-    return [leaf.rev for leaf in sorted(found, key=_leaf_rank, reverse=True)]
+    found: dict[tuple[int, str], Leaf] = {}
+    for node in _occurrences(tree, pos, rev_hash):
+        found.update(_leaves([RevBranch(pos, node)]))
+    return [leaf.rev for leaf in sorted(found.values(), key=_leaf_rank, reverse=True)]
 
 
 def ancestry(tree: RevTree, rev: str) -> list[str]:
     """Hashes from `rev` back to the oldest known ancestor, newest first (`_revisions.ids`).
 
     Where stemming left the revision in several roots, the longest history is given.
+    Empty if `rev` is unknown.
     """
     pos, rev_hash = parse_rev(rev)
-    best: list[str] = []
-    for root_pos, path in _root_to_leaf(tree):
-        index = pos - root_pos
-        if 0 <= index < len(path) and path[index].hash == rev_hash and index + 1 > len(best):
-            best = [node.hash for node in reversed(path[: index + 1])]
-    return best
+    best: list[RevNode] = []
+    for branch in tree:
+        target = pos - branch.pos
+        if target < len(best):
+            continue
+        trail: list[RevNode] = []
+        stack = [(0, branch.node)]
+        while stack:
+            depth, node = stack.pop()
+            del trail[depth:]
+            trail.append(node)
+            if depth < target:
+                stack.extend([(depth + 1, child) for child in reversed(node.children)])
+            elif node.hash == rev_hash:
+                best = trail.copy()
+                break
+    return [node.hash for node in reversed(best)]
 
 
 def revs_diff(tree: RevTree, revs: Iterable[str]) -> RevsDiff:
     """`_revs_diff` for one document: which revs are unknown, and which leaves may be
-    their ancestors (leaves of a lower generation than some missing rev)."""
-    known = all_revs(tree)
-    missing = list(dict.fromkeys(rev for rev in revs if rev not in known))
+    their ancestors (CouchDB's `possible_ancestors`: leaves of a lower generation than
+    some missing rev). A rev known only by id (its body missing) is not missing."""
+    wanted = {rev: parse_rev(rev) for rev in revs}
+    known = {(pos, node.hash) for pos, node in _walk(tree)}
+    missing = [rev for rev, key in wanted.items() if key not in known]
     if not missing:
         return RevsDiff((), ())
-    highest = max(parse_rev(rev)[0] for rev in missing)
+    highest = max(wanted[rev][0] for rev in missing)
     ancestors = [leaf.rev for leaf in leaves(tree) if leaf.pos < highest]
     return RevsDiff(tuple(missing), tuple(ancestors))
 
 
 # --- merging ------------------------------------------------------------------------------
+# pouchdb-merge's doMerge / mergeTree / stem, step for step, on trees this module owns.
 
 
 def _copy(node: RevNode) -> RevNode:
-    return RevNode(node.hash, node.deleted, node.available, [_copy(c) for c in node.children])
+    top = RevNode(node.hash, node.deleted, node.available, [])
+    stack = [(node, top)]
+    while stack:
+        source, copy = stack.pop()
+        children = source.children
+        while len(children) == 1:
+            source = children[0]
+            twin = RevNode(source.hash, source.deleted, source.available, [])
+            copy.children.append(twin)
+            copy = twin
+            children = source.children
+        for child in children:
+            twin = RevNode(child.hash, child.deleted, child.available, [])
+            copy.children.append(twin)
+            stack.append((child, twin))
+    return top
 
 
 def _copy_tree(tree: RevTree) -> RevTree:
@@ -286,13 +408,25 @@ def _copy_tree(tree: RevTree) -> RevTree:
 
 
 def _merge_nodes(target: RevNode, source: RevNode) -> MergeOutcome | None:
-    """Fold `source` (same hash as `target`) into `target`, in place."""
+    """Fold `source` (same hash as `target`) into `target`, in place.
+
+    A revision known with its body anywhere is available; a deletion flag from either side
+    is kept (pouchdb-merge keeps only `target`'s, which differs on internal nodes only: a
+    path's ancestors never carry the flag, CouchDB keeps the stored revision's).
+    """
     outcome: MergeOutcome | None = None
     queue = [(target, source)]
     while queue:
         into, other = queue.pop()
-        into.available = into.available or other.available
-        into.deleted = into.deleted or other.deleted
+        while True:
+            into.available = into.available or other.available
+            into.deleted = into.deleted or other.deleted
+            mine, theirs = into.children, other.children
+            # Down a shared chain directly: what the queue would do, one pair at a time.
+            if len(mine) == 1 and len(theirs) == 1 and mine[0].hash == theirs[0].hash:
+                into, other = mine[0], theirs[0]
+                continue
+            break
         for child in other.children:
             if not into.children:
                 outcome = "new_leaf"
@@ -309,16 +443,19 @@ def _merge_nodes(target: RevNode, source: RevNode) -> MergeOutcome | None:
 
 
 def _find_at_depth(root: RevNode, depth: int, rev_hash: str) -> tuple[RevNode, int] | None:
-    """A node `depth` generations below `root` with hash `rev_hash`, as (parent, index)."""
-    stack: list[tuple[RevNode, int]] = [(root, depth)]
+    """The node `depth` (> 0) generations below `root` with hash `rev_hash`, as
+    (parent, index); the first one in pouchdb-merge's search order if there are several."""
+    stack: list[tuple[RevNode, RevNode | None, int, int]] = [(root, None, 0, depth)]
     while stack:
-        node, remaining = stack.pop()
-        for index, child in enumerate(node.children):
-            if remaining == 1:
-                if child.hash == rev_hash:
-                    return node, index
-            else:
-                stack.append((child, remaining - 1))
+        node, parent, index, remaining = stack.pop()
+        while remaining > 0 and len(node.children) == 1:
+            parent, index, node = node, 0, node.children[0]
+            remaining -= 1
+        if remaining == 0:
+            if parent is not None and node.hash == rev_hash:
+                return parent, index
+            continue
+        stack.extend([(child, node, i, remaining - 1) for i, child in enumerate(node.children)])
     return None
 
 
@@ -331,7 +468,9 @@ def _graft(tree: RevTree, path: RevBranch, expand: bool) -> tuple[RevTree, Merge
     merged = False
     for branch in tree:
         if branch.pos == path.pos and branch.node.hash == path.node.hash:
-            outcome = outcome or _merge_nodes(branch.node, path.node)
+            # Merge first, then keep the first outcome: the path may graft into several roots.
+            grafted = _merge_nodes(branch.node, path.node)
+            outcome = outcome or grafted
             result.append(branch)
             merged = True
             continue
@@ -345,7 +484,8 @@ def _graft(tree: RevTree, path: RevBranch, expand: bool) -> tuple[RevTree, Merge
             result.append(branch)
             continue
         parent, index = spot
-        outcome = outcome or _merge_nodes(parent.children[index], newer.node)
+        grafted = _merge_nodes(parent.children[index], newer.node)
+        outcome = outcome or grafted
         result.append(RevBranch(older.pos, older.node))
         merged = True
     if not merged:
@@ -359,19 +499,59 @@ def stem(tree: RevTree, depth: int) -> tuple[RevTree, tuple[str, ...]]:
 
     Returns the new tree and the revisions that no longer appear anywhere in it.
     """
-    if depth < 1:
-        raise BadRequest(f"revs_limit must be at least 1, not {depth}")
+    _check_limit(depth)
+    return _stem(_copy_tree(tree), depth)
+
+
+def _check_limit(depth: int) -> None:
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise BadRequest(f"revs_limit must be an integer of at least 1, not {depth!r}")
+
+
+def _stem(tree: RevTree, depth: int) -> tuple[RevTree, tuple[str, ...]]:
+    """`stem` on a tree the caller owns: it may be returned, or its nodes reused."""
+    paths = _root_to_leaf(tree)
+    longest = max((len(nodes) for _, nodes in paths), default=0)
+    if longest <= depth and _is_canonical(tree):
+        # Re-merging the paths would rebuild this very tree: skip the work.
+        return tree, ()
+    if len(paths) == 1:
+        # One linear path (the common document): cut its top off in place.
+        root_pos, nodes = paths[0]
+        drop = max(0, len(nodes) - depth)
+        cut = tuple(f"{root_pos + i}-{nodes[i].hash}" for i in range(drop))
+        return [RevBranch(root_pos + drop, nodes[drop])], cut
     result: RevTree = []
-    cut: dict[str, None] = {}
-    for root_pos, path in _root_to_leaf(tree):
-        drop = max(0, len(path) - depth)
+    dropped: dict[tuple[int, str], None] = {}
+    for root_pos, nodes in paths:
+        drop = max(0, len(nodes) - depth)
         for offset in range(drop):
-            cut[f"{root_pos + offset}-{path[offset].hash}"] = None
-        branch = RevBranch(root_pos + drop, _chain(path[drop:]))
+            dropped[(root_pos + offset, nodes[offset].hash)] = None
+        branch = RevBranch(root_pos + drop, _chain(nodes[drop:]))
         result = [branch] if not result else _graft(result, branch, expand=False)[0]
-    for rev in all_revs(result):
-        cut.pop(rev, None)
-    return result, tuple(cut)
+    if dropped:
+        # A revision cut from one path may live on in another.
+        for pos, node in _walk(result):
+            dropped.pop((pos, node.hash), None)
+    return result, tuple(f"{pos}-{rev_hash}" for pos, rev_hash in dropped)
+
+
+def _is_canonical(tree: RevTree) -> bool:
+    """Roots in generation order and distinct, children in hash order and distinct: the
+    shape `_stem`'s re-merge produces."""
+    roots = [(branch.pos, branch.node.hash) for branch in tree]
+    if len(set(roots)) != len(roots) or any(a[0] > b[0] for a, b in pairwise(roots)):
+        return False
+    stack = [branch.node for branch in tree]
+    while stack:
+        node = stack.pop()
+        while len(node.children) == 1:
+            node = node.children[0]
+        kids = node.children
+        if any(a.hash >= b.hash for a, b in pairwise(kids)):
+            return False
+        stack.extend(kids)
+    return True
 
 
 def _chain(nodes: Sequence[RevNode]) -> RevNode:
@@ -386,11 +566,15 @@ def _chain(nodes: Sequence[RevNode]) -> RevNode:
 def merge(tree: RevTree, path: RevBranch, revs_limit: int = DEFAULT_REVS_LIMIT) -> MergeResult:
     """Graft `path` into a copy of `tree`, then stem to `revs_limit`.
 
-    `outcome` says what the path added: a new leaf extending a branch, a new branch
-    (a conflict), or nothing but internal nodes (the revisions were already known).
+    `outcome` is pouchdb-merge's: "new_leaf" (the path extended a leaf, or the tree was
+    empty), "new_branch" (it forked a revision that had children: a conflict), else
+    "internal_node" — the revisions were already known, *or* the path matched nothing and
+    became a root of its own (a second creation of the document, or a history whose
+    ancestors were all stemmed away). `stemmed` lists the revisions the limit removed.
     """
+    _check_limit(revs_limit)
     grafted, outcome = _graft(_copy_tree(tree), _copy_tree([path])[0], expand=True)
-    stemmed_tree, stemmed = stem(grafted, revs_limit)
+    stemmed_tree, stemmed = _stem(grafted, revs_limit)
     return MergeResult(stemmed_tree, outcome, stemmed)
 
 
@@ -399,9 +583,7 @@ def merge(tree: RevTree, path: RevBranch, revs_limit: int = DEFAULT_REVS_LIMIT) 
 
 def compactable(tree: RevTree) -> list[str]:
     """Revisions whose bodies compaction drops: every available non-leaf."""
-    return [
-        f"{pos}-{node.hash}" for pos, node in _walk(tree) if node.children and node.available
-    ]
+    return [f"{pos}-{node.hash}" for pos, node in _walk(tree) if node.children and node.available]
 
 
 def compacted(tree: RevTree) -> RevTree:
@@ -416,55 +598,105 @@ def compacted(tree: RevTree) -> RevTree:
 def purge(tree: RevTree, revs: Iterable[str]) -> tuple[RevTree, tuple[str, ...]]:
     """Remove the given leaves, and every ancestor left without descendants.
 
-    Revisions that are not leaves are ignored, as CouchDB does. Returns the new tree
-    (possibly empty) and the leaves that were purged.
+    Revisions that are not leaves are ignored, as CouchDB does (`couch_key_tree:
+    remove_leafs`; pouchdb-merge's `removeLeafFromTree` keeps the emptied parents, CouchDB
+    does not). Returns the new tree (possibly empty) and the leaves that were purged.
     """
     targets = {parse_rev(rev) for rev in revs}
-    purged: list[str] = []
-
-    def prune(pos: int, node: RevNode) -> RevNode | None:
-        if not node.children:
-            if (pos, node.hash) in targets:
-                purged.append(f"{pos}-{node.hash}")
-                return None
-            return node
-        kept = [c for c in (prune(pos + 1, child) for child in node.children) if c is not None]
-        if not kept:
-            return None
-        return RevNode(node.hash, node.deleted, node.available, kept)
-
-    result = []
-    for branch in tree:
-        node = prune(branch.pos, _copy(branch.node))
-        if node is not None:
-            result.append(RevBranch(branch.pos, node))
-    return result, tuple(purged)
+    copy = _copy_tree(tree)
+    purged: dict[str, None] = {}
+    gone: set[int] = set()
+    # Children come after their parent in `_walk`, so reversed they come before it.
+    for pos, node in reversed(list(_walk(copy))):
+        if node.children:
+            node.children = [child for child in node.children if id(child) not in gone]
+            if not node.children:
+                gone.add(id(node))
+        elif (pos, node.hash) in targets:
+            purged[f"{pos}-{node.hash}"] = None
+            gone.add(id(node))
+    return [branch for branch in copy if id(branch.node) not in gone], tuple(purged)
 
 
 # --- storage form -------------------------------------------------------------------------
+# Flat, so that no JSON encoder recurses once per generation (a 1000-deep nested list is
+# beyond json's and msgspec's recursion limits).
 
+_FORMAT = 2
 _DELETED = 1
 _MISSING = 2
 
 
 def to_json(tree: RevTree) -> list[Any]:
-    """A compact JSON form: `[[pos, node], …]`, node = `[hash, flags, [children…]]`."""
-
-    def encode(node: RevNode) -> list[Any]:
-        flags = (_DELETED if node.deleted else 0) | (0 if node.available else _MISSING)
-        return [node.hash, flags, [encode(child) for child in node.children]]
-
-    return [[branch.pos, encode(branch.node)] for branch in tree]
+    """`[2, [pos, hash, flags, n_children, hash, flags, n_children, …], …]`: the format
+    version, then each root's nodes in depth-first order with their number of children."""
+    encoded: list[Any] = [_FORMAT]
+    for branch in tree:
+        flat: list[Any] = [branch.pos]
+        stack = [branch.node]
+        while stack:
+            node = stack.pop()
+            while True:
+                kids = node.children
+                flags = (_DELETED if node.deleted else 0) | (0 if node.available else _MISSING)
+                flat += (node.hash, flags, len(kids))
+                if len(kids) != 1:
+                    break
+                node = kids[0]
+            stack.extend(reversed(kids))
+        encoded.append(flat)
+    return encoded
 
 
 def from_json(data: Sequence[Any]) -> RevTree:
-    def decode(item: Sequence[Any]) -> RevNode:
-        rev_hash, flags, children = item
-        return RevNode(
-            str(rev_hash),
-            bool(flags & _DELETED),
-            not flags & _MISSING,
-            [decode(child) for child in children],
-        )
+    """The tree `to_json` gave (or the nested form of format 1); ValueError if corrupt."""
+    try:
+        if data and data[0] == _FORMAT:
+            return [_decode_flat(flat) for flat in data[1:]]
+        return [RevBranch(int(pos), _decode_nested(node)) for pos, node in data]
+    except (TypeError, ValueError, IndexError) as error:
+        raise ValueError(f"corrupt revision tree: {error}") from error
 
-    return [RevBranch(int(pos), decode(node)) for pos, node in data]
+
+def _node(rev_hash: Any, flags: Any) -> RevNode:
+    if not isinstance(rev_hash, str) or not isinstance(flags, int):
+        raise ValueError(f"bad node {rev_hash!r}, {flags!r}")
+    return RevNode(rev_hash, bool(flags & _DELETED), not flags & _MISSING)
+
+
+def _decode_flat(flat: Sequence[Any]) -> RevBranch:
+    pos, cells = int(flat[0]), flat[1:]
+    hashes, flags, counts = cells[0::3], cells[1::3], cells[2::3]
+    if not hashes or len(cells) % 3:
+        raise ValueError(f"a root at {pos} has {len(cells)} cells, not 3 per node")
+    if set(map(type, hashes)) != {str} or not set(map(type, (*flags, *counts))) <= {int}:
+        raise ValueError(f"a root at {pos} holds a node that is not [hash, flags, count]")
+    nodes = [
+        RevNode(h, bool(f & _DELETED), not f & _MISSING, [])
+        for h, f in zip(hashes, flags, strict=True)
+    ]
+    # Depth-first order: each node follows its parent, or the subtree of an older sibling.
+    waiting: list[tuple[RevNode, int]] = []  # parents with children still to come
+    parent, wanted = nodes[0], counts[0]
+    for node, count in zip(nodes[1:], counts[1:], strict=True):
+        if not wanted:
+            raise ValueError(f"a root at {pos} has trailing nodes")
+        parent.children.append(node)
+        if wanted > 1:
+            waiting.append((parent, wanted - 1))
+        parent, wanted = (node, count) if count else waiting.pop() if waiting else (node, 0)
+    if wanted or waiting:
+        raise ValueError(f"a root at {pos} is truncated")
+    return RevBranch(pos, nodes[0])
+
+
+def _decode_nested(item: Sequence[Any]) -> RevNode:
+    root = _node(item[0], item[1])
+    stack = [(root, item[2])]
+    while stack:
+        node, children = stack.pop()
+        for child in children:
+            decoded = _node(child[0], child[1])
+            node.children.append(decoded)
+            stack.append((decoded, child[2]))
+    return root
