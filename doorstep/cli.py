@@ -17,6 +17,9 @@ from doorstep import __version__
 _GROUPS: dict[str, str] = {
     "calendar": "dossiers.cli:calendar_group",
     "catalogue": "dossiers.cli:catalogue",
+    "pki": "signing.cli:pki_group",
+    "sign": "signing.cli:sign_command",
+    "verify": "signing.cli:verify_command",
 }
 
 
@@ -39,16 +42,3 @@ class _LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="doorstep")
 def main() -> None:
     """Doorstep — một cửa tại nhà: sync, signing and the back office."""
-
-
-@main.command("run-info")
-def run_info() -> None:
-    """Say what `make run` can start at this stage of the project."""
-    click.echo(
-        "Doorstep's server (`doorstep serve --demo`) has not landed yet.\n"
-        "What exists now: the document engine in `sync/` (revision trees and the embedded\n"
-        "SQLite store), exercised by `make test` and `bench/store.py`."
-    )
-    available = ", ".join(f"`doorstep {name}`" for name in sorted(_GROUPS))
-    if available:
-        click.echo(f"Commands available: {available}.")

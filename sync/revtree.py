@@ -27,15 +27,18 @@ tree `revs_limit` (1000) deep is fine, and `to_json` is flat for the same reason
 from __future__ import annotations
 
 import hashlib
-import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal
 
+import msgspec
+
 from sync.errors import BadRequest
 
+_canonical_encoder = msgspec.json.Encoder(order="sorted")
 # \Z, not $: `$` would accept a trailing newline.
 REV_PATTERN = re.compile(r"^([1-9][0-9]{0,15})-([0-9a-zA-Z]{1,64})\Z")
 HASH_PATTERN = re.compile(r"^[0-9a-zA-Z]{1,64}\Z")
@@ -133,10 +136,28 @@ def parse_rev(rev: object) -> tuple[int, str]:
 
 
 def canonical_json(value: Any) -> bytes:
-    """The byte form that rev ids and digests are computed over: sorted keys, no spaces."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """The byte form that rev ids and digests are computed over: sorted keys, no spaces,
+    UTF-8. msgspec writes it ten times faster than `json.dumps(sort_keys=True)`, which
+    matters on every write. NaN and infinities are not JSON: ValueError.
+    """
+    data = _canonical_encoder.encode(value)
+    if b"null" in data and _has_non_finite(value):
+        raise ValueError("Out of range float values are not JSON compliant")
+    return data
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether a NaN or an infinity hides in `value` (msgspec would write it as null)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
 
 
 def new_rev_id(

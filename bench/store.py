@@ -1,0 +1,174 @@
+"""Benchmark of the embedded store: bulk insert, random get, changes scan, peak RSS.
+
+For N documents of about 1 KB (Vietnamese names, nested fields) it prints:
+  * bulk insert docs/s through `Database.bulk_docs` (batches of --batch, one transaction each);
+  * the docs/s of a raw baseline: the same JSON into a one-table SQLite schema with plain
+    `sqlite3` `executemany`, same batches, same WAL + synchronous=NORMAL;
+  * random `get` per second, full changes-feed scan rows per second (pages of 10,000);
+  * peak RSS of the process (documents are generated batch by batch, never all at once).
+Insert rates are wall-clock; the same rates per second of this process's CPU time are
+printed too, since on a shared machine other processes' load inflates wall-clock time.
+
+    .venv/bin/python bench/store.py [--docs 100000] [--batch 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from sync import revtree
+from sync.store import Store
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Minh", "Thanh", "Quốc", "Thu", "Gia"]
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hạnh", "Hùng", "Lan", "Mai", "Nam", "Phúc",
+         "Quang", "Sơn", "Thảo", "Trang", "Tuấn", "Việt", "Yến"]
+WARDS = ["Phường Bến Nghé", "Xã Tân Lập", "Phường Hàng Bạc", "Xã Ea Kao", "Thị trấn Phong Điền"]
+PROCEDURES = ["Đăng ký khai sinh", "Cấp bản sao trích lục", "Xác nhận tình trạng hôn nhân",
+              "Trợ cấp xã hội hàng tháng", "Đăng ký thường trú"]
+
+
+def make_doc(rng: random.Random, index: int) -> dict[str, Any]:
+    name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+    return {
+        "_id": f"dossier:{index:08d}",
+        "type": "dossier",
+        "schema": 1,
+        "access": [f"officer:o{rng.randrange(200)}", f"ward:{rng.randrange(20000, 30000)}"],
+        "citizen": {
+            "full_name": name,
+            "birth_year": rng.randrange(1930, 1965),
+            "identity_number": f"0{rng.randrange(10**10, 10**11)}",
+            "address": {"ward": rng.choice(WARDS), "street": f"Số {rng.randrange(1, 400)} "
+                        f"đường {rng.choice(GIVEN)} {rng.choice(GIVEN)}"},
+            "phone": f"09{rng.randrange(10**7, 10**8)}",
+        },
+        "procedure": {"code": f"1.00{rng.randrange(1000, 9999)}", "name": rng.choice(PROCEDURES)},
+        "received_at": f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T09:00:00+07:00",
+        "appointment": f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+        "status": rng.randrange(1, 11),
+        "notes": " ".join(rng.choice(GIVEN) for _ in range(80)),
+        "papers": [{"kind": "CCCD", "pages": rng.randrange(1, 3)},
+                   {"kind": "Giấy khai sinh", "pages": 1}],
+    }
+
+
+def batches(count: int, size: int, seed: int = 7) -> Iterator[list[dict[str, Any]]]:
+    rng = random.Random(seed)
+    for start in range(0, count, size):
+        yield [make_doc(rng, i) for i in range(start, min(count, start + size))]
+
+
+def bench_store(data_dir: Path, count: int, size: int) -> dict[str, float]:
+    store = Store(data_dir)
+    db = store.create("bench")
+    elapsed, cpu = 0.0, 0.0
+    for batch in batches(count, size):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        results = db.bulk_docs(batch)
+        elapsed += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+        assert all(r.get("ok") for r in results), results[:3]
+    insert_rate, insert_cpu_rate = count / elapsed, count / cpu
+    rng = random.Random(11)
+    lookups = min(count, 20_000)
+    ids = [f"dossier:{rng.randrange(count):08d}" for _ in range(lookups)]
+    start = time.perf_counter()
+    for doc_id in ids:
+        db.get(doc_id)
+    get_rate = lookups / (time.perf_counter() - start)
+    start, since, rows = time.perf_counter(), 0, 0
+    while True:
+        page = db.changes(since=since, limit=10_000)
+        if not page["results"]:
+            break
+        rows += len(page["results"])
+        since = page["last_seq"]
+    scan_rate = rows / (time.perf_counter() - start)
+    assert rows == count, (rows, count)
+    db.close()
+    return {"insert": insert_rate, "insert_cpu": insert_cpu_rate, "get": get_rate,
+            "scan": scan_rate}
+
+
+def rev_id_cost(count: int, size: int) -> float:
+    """Seconds per document spent in revtree.new_rev_id (the rev hash every edit needs)."""
+    elapsed, done = 0.0, 0
+    for batch in batches(min(count, 20_000), size):
+        bodies = [{k: v for k, v in doc.items() if not k.startswith("_")} for doc in batch]
+        start = time.perf_counter()
+        for body in bodies:
+            revtree.new_rev_id(None, False, body, ())
+        elapsed += time.perf_counter() - start
+        done += len(bodies)
+    return elapsed / done
+
+
+def bench_baseline(path: Path, count: int, size: int) -> tuple[float, float]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+    elapsed, cpu = 0.0, 0.0
+    for batch in batches(count, size):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO docs(id, body) VALUES (?, ?)",
+            [(doc["_id"], json.dumps(doc, ensure_ascii=False)) for doc in batch],
+        )
+        conn.execute("COMMIT")
+        elapsed += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+    conn.close()
+    return count / elapsed, count / cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    console = Console()
+    sample = json.dumps(make_doc(random.Random(1), 0), ensure_ascii=False).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        with console.status(f"store: {args.docs:,} documents…"):
+            figures = bench_store(Path(tmp) / "store", args.docs, args.batch)
+        with console.status("raw sqlite3 baseline…"):
+            baseline, baseline_cpu = bench_baseline(
+                Path(tmp) / "baseline.sqlite", args.docs, args.batch
+            )
+        rev_id = rev_id_cost(args.docs, args.batch)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    table = Table(title=f"Embedded store, {args.docs:,} documents of ~{len(sample)} bytes")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    table.add_row("bulk insert (docs/s)", f"{figures['insert']:,.0f}", "≥ 20,000")
+    table.add_row("raw sqlite3 baseline (docs/s)", f"{baseline:,.0f}", "")
+    table.add_row("store / baseline", f"{figures['insert'] / baseline:.2f}", "≥ 0.25")
+    table.add_row("bulk insert per CPU second (docs/s)", f"{figures['insert_cpu']:,.0f}", "")
+    table.add_row("baseline per CPU second (docs/s)", f"{baseline_cpu:,.0f}", "")
+    per_doc = 1e6 / figures["insert"]
+    table.add_row("insert time per doc (µs)", f"{per_doc:,.1f}", "")
+    table.add_row("  of which revtree.new_rev_id (µs)", f"{rev_id * 1e6:,.1f}", "")
+    table.add_row("random get (docs/s)", f"{figures['get']:,.0f}", "")
+    table.add_row("changes scan (rows/s)", f"{figures['scan']:,.0f}", "")
+    table.add_row("peak RSS (MB)", f"{peak_mb:,.0f}", "≤ 200")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
