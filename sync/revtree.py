@@ -280,10 +280,28 @@ def _leaf_nodes(tree: RevTree) -> Iterator[tuple[int, RevNode]]:
 
 def _leaves(tree: RevTree) -> dict[tuple[int, str], Leaf]:
     """The leaves by (pos, hash): a leaf that stemming left in two roots counts once."""
-    return {
+    return _true_leaves(tree, _leaf_nodes(tree))
+
+
+def _true_leaves(
+    tree: RevTree, candidates: Iterable[tuple[int, RevNode]]
+) -> dict[tuple[int, str], Leaf]:
+    """The candidates that are leaves of the whole tree, by (pos, hash).
+
+    Once stemming has split a history into two roots, pouchdb-merge may graft a path into
+    one of them only, ending there in a revision the other root holds with children: that
+    "phantom" leaf is not a leaf (CouchDB's `merge_one` grafts into every overlapping
+    root, so it never has one), and counting it would invent a conflict.
+    """
+    found = {
         (pos, node.hash): Leaf(pos, node.hash, node.deleted, node.available)
-        for pos, node in _leaf_nodes(tree)
+        for pos, node in candidates
     }
+    if len(tree) > 1:
+        for pos, node in _walk(tree):
+            if node.children:
+                found.pop((pos, node.hash), None)
+    return found
 
 
 def leaves(tree: RevTree) -> list[Leaf]:
@@ -355,9 +373,12 @@ def latest(tree: RevTree, rev: str) -> list[str]:
     Empty if `rev` is unknown.
     """
     pos, rev_hash = parse_rev(rev)
-    found: dict[tuple[int, str], Leaf] = {}
-    for node in _occurrences(tree, pos, rev_hash):
-        found.update(_leaves([RevBranch(pos, node)]))
+    below = [
+        leaf
+        for node in _occurrences(tree, pos, rev_hash)
+        for leaf in _leaf_nodes([RevBranch(pos, node)])
+    ]
+    found = _true_leaves(tree, below)
     return [leaf.rev for leaf in sorted(found.values(), key=_leaf_rank, reverse=True)]
 
 
@@ -596,7 +617,19 @@ def merge(tree: RevTree, path: RevBranch, revs_limit: int = DEFAULT_REVS_LIMIT) 
     _check_limit(revs_limit)
     grafted, outcome = _graft(_copy_tree(tree), _copy_tree([path])[0], expand=True)
     stemmed_tree, stemmed = _stem(grafted, revs_limit)
+    if len(stemmed_tree) > 1:
+        _share_availability(stemmed_tree)
     return MergeResult(stemmed_tree, outcome, stemmed)
+
+
+def _share_availability(tree: RevTree) -> None:
+    """A revision that stemming left in several roots is one revision: if its body is
+    stored, every occurrence says so (pouchdb-merge gets there by sharing node objects)."""
+    available = {(pos, node.hash) for pos, node in _walk(tree) if node.available}
+    for pos, node in _walk(tree):
+        if (pos, node.hash) in available:
+            node.available = True
+
 
 
 # --- compaction and purge -----------------------------------------------------------------

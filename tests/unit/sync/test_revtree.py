@@ -620,3 +620,19 @@ def test_deep_documents_work_everywhere() -> None:
     assert rt.compactable(rt.compacted(forest)) == []
     assert len(rt.stem(forest, 10)[0][0].node.hash) == 32
     assert rt.revs_diff(forest, [tip]) == rt.RevsDiff((), ())
+
+
+def test_a_revision_with_a_child_in_another_root_is_not_a_leaf() -> None:
+    # Stemming to 3 splits 1-a→2-b→{3-c, 3-d→4-e} into two roots; re-sending 2-b→3-d then
+    # grafts 3-d into the first root only (pouchdb-merge's rule), where it ends a path.
+    # 3-d has a child (4-e), so it is no leaf and no conflict, and its latest is 4-e.
+    tree: rt.RevTree = []
+    for start, ids in [(3, ["c", "b"]), (4, ["e", "d", "b", "a"]), (3, ["d", "b"])]:
+        tree = rt.merge(tree, rt.path_from_revisions(start, ids), 3).tree
+    assert len(tree) == 2
+    assert [leaf.rev for leaf in rt.leaves(tree)] == ["4-e", "3-c"]
+    assert rt.winning_rev(tree) == "4-e"
+    assert rt.conflicts(tree) == ["3-c"]
+    assert rt.latest(tree, "3-d") == ["4-e"]
+    assert rt.latest(tree, "2-b") == ["4-e", "3-c"]
+    assert rt.revs_diff(tree, ["5-f"]).possible_ancestors == ("4-e", "3-c")
