@@ -617,18 +617,7 @@ def merge(tree: RevTree, path: RevBranch, revs_limit: int = DEFAULT_REVS_LIMIT) 
     _check_limit(revs_limit)
     grafted, outcome = _graft(_copy_tree(tree), _copy_tree([path])[0], expand=True)
     stemmed_tree, stemmed = _stem(grafted, revs_limit)
-    if len(stemmed_tree) > 1:
-        _share_availability(stemmed_tree)
     return MergeResult(stemmed_tree, outcome, stemmed)
-
-
-def _share_availability(tree: RevTree) -> None:
-    """A revision that stemming left in several roots is one revision: if its body is
-    stored, every occurrence says so (pouchdb-merge gets there by sharing node objects)."""
-    available = {(pos, node.hash) for pos, node in _walk(tree) if node.available}
-    for pos, node in _walk(tree):
-        if (pos, node.hash) in available:
-            node.available = True
 
 
 
