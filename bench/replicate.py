@@ -1,0 +1,162 @@
+"""Benchmark of the replicator against PouchDB, both talking to one PouchDB Server.
+
+Two workloads: 10,000 documents of about 1 KB, and 200 documents carrying three 200 KB
+attachments each. For each, in one run against one server:
+  * ours: pull the source database into the embedded store, then push the store into a new
+    server database (sync.replicator, default options, --batch documents per batch);
+  * PouchDB 9 under Node (tests/js/pouch_replicate.js): pull into its memory adapter, then
+    push into another new database, same batch size.
+It prints docs/s for each step and the ratio ours / PouchDB (target: ≥ 1.5 on pull and push).
+Every replica is checked to hold every document before a figure is printed.
+
+    .venv/bin/python bench/replicate.py [--docs 10000] [--att-docs 200] [--batch 500]
+
+COUCHDB_URL points it at a running server instead of starting PouchDB Server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from sync.peers import HttpPeer, LocalPeer
+from sync.replicator import ReplicationOptions, replicate
+
+ROOT = Path(__file__).resolve().parents[1]
+JS = ROOT / "tests" / "js"
+SERVER = JS / "node_modules" / ".bin" / "pouchdb-server"
+WARDS = ["Phường Bến Nghé", "Xã Tân Lập", "Phường Hàng Bạc", "Xã Ea Kao", "Thị trấn Phong Điền"]
+
+
+def start_server(workdir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
+    external = os.environ.get("COUCHDB_URL")
+    if external:
+        return external.rstrip("/"), None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (workdir / "server.log").open("wb")
+    process = subprocess.Popen([str(SERVER), "--port", str(port), "--dir", str(workdir / "data")],
+                               cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return url, process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("PouchDB Server did not start")
+
+
+def new_db(server: str, prefix: str) -> str:
+    url = f"{server}/{prefix}-{uuid.uuid4().hex[:8]}"
+    httpx.put(url, timeout=30).raise_for_status()
+    return url
+
+
+def small_doc(i: int, rng: random.Random) -> dict[str, Any]:
+    return {"_id": f"dossier-{i:06}", "type": "dossier", "ward": rng.choice(WARDS),
+            "applicant": {"name": f"Nguyễn Văn {i}", "phone": f"09{rng.randint(10**7, 10**8)}"},
+            "notes": "Hồ sơ tiếp nhận tại nhà. " * 30, "seq": i}
+
+
+def att_doc(i: int) -> dict[str, Any]:
+    atts = {f"photo{k}.jpg": {"content_type": "image/jpeg",
+                              "data": base64.b64encode(os.urandom(200 * 1024)).decode()}
+            for k in range(3)}
+    return {"_id": f"photos-{i:04}", "type": "evidence", "_attachments": atts}
+
+
+def seed(url: str, docs: list[dict[str, Any]]) -> None:
+    for start in range(0, len(docs), 50):
+        response = httpx.post(f"{url}/_bulk_docs", json={"docs": docs[start:start + 50]},
+                              timeout=300)
+        response.raise_for_status()
+
+
+def doc_count(url: str) -> int:
+    return int(httpx.get(url, timeout=60).json()["doc_count"])
+
+
+def ours(source: str, server: str, n: int, batch: int, tmp: Path) -> tuple[float, float]:
+    local = LocalPeer(tmp / f"store-{uuid.uuid4().hex[:6]}" / "device")
+    options = ReplicationOptions(batch_size=batch, create_target=True)
+    started = time.perf_counter()
+    pulled = replicate(HttpPeer(source), local, options)
+    pull_s = time.perf_counter() - started
+    target = new_db(server, "ours-push")
+    started = time.perf_counter()
+    pushed = replicate(local, HttpPeer(target), ReplicationOptions(batch_size=batch))
+    push_s = time.perf_counter() - started
+    if not (pulled.docs_written == pushed.docs_written == n == doc_count(target)):
+        raise SystemExit(f"ours: incomplete replication {pulled} {pushed}")
+    local.close()
+    return n / pull_s, n / push_s
+
+
+def pouchdb(source: str, server: str, n: int, batch: int) -> tuple[float, float]:
+    target = new_db(server, "pouch-push")
+    out = subprocess.run(["node", str(JS / "pouch_replicate.js"), "bench", source, target,
+                          str(batch)], capture_output=True, text=True, cwd=JS, check=True)
+    result = json.loads(out.stdout)
+    if not (result["pull"]["docs_written"] == result["push"]["docs_written"] == n
+            == doc_count(target)):
+        raise SystemExit(f"PouchDB: incomplete replication {result}")
+    return n * 1000 / result["pull"]["ms"], n * 1000 / result["push"]["ms"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--att-docs", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    console = Console()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-replicate-"))
+    server, process = start_server(tmp)
+    table = Table(title=f"Replication against PouchDB Server (batch {args.batch})")
+    for column in ("workload", "step", "ours docs/s", "PouchDB docs/s", "ours / PouchDB"):
+        table.add_column(column, justify="right" if "docs" in column or "/" in column else "left")
+    try:
+        rng = random.Random(1)
+        workloads = [
+            (f"{args.docs} × 1 KB", [small_doc(i, rng) for i in range(args.docs)]),
+            (f"{args.att_docs} × 3 × 200 KB att.", [att_doc(i) for i in range(args.att_docs)]),
+        ]
+        for name, docs in workloads:
+            source = new_db(server, "source")
+            seed(source, docs)
+            n = len(docs)
+            console.print(f"[bold]{name}[/bold]: seeded {n} documents")
+            p_pull, p_push = pouchdb(source, server, n, args.batch)
+            o_pull, o_push = ours(source, server, n, args.batch, tmp)
+            for step, o, p in (("pull", o_pull, p_pull), ("push", o_push, p_push)):
+                table.add_row(name, step, f"{o:,.0f}", f"{p:,.0f}", f"{o / p:.2f}×")
+                console.print(f"  {step}: ours {o:,.0f} docs/s, PouchDB {p:,.0f} docs/s, "
+                              f"ratio {o / p:.2f}")
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

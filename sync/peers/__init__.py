@@ -1,0 +1,36 @@
+"""Replication peers behind one interface: HTTP CouchDB-API databases and the embedded store.
+
+`open_peer(location)` picks the kind from the location: an `http(s)://` URL or a local
+database path.
+"""
+
+from __future__ import annotations
+
+from sync.peers.base import Peer
+from sync.peers.http import HttpPeer, strip_credentials
+from sync.peers.local import LocalPeer
+from sync.peers.retry import Backoff, set_testing
+
+
+def open_peer(
+    location: str,
+    *,
+    user: str | None = None,
+    password: str | None = None,
+    bearer: str | None = None,
+) -> Peer:
+    """An HttpPeer for `http(s)://…`, otherwise a LocalPeer for the path."""
+    if location.startswith(("http://", "https://")):
+        return HttpPeer(location, user=user, password=password, bearer=bearer)
+    return LocalPeer(location)
+
+
+__all__ = [
+    "Backoff",
+    "HttpPeer",
+    "LocalPeer",
+    "Peer",
+    "open_peer",
+    "set_testing",
+    "strip_credentials",
+]

@@ -1,0 +1,85 @@
+"""The one interface every replication peer implements (CouchDB's `couch_replicator_api_wrap`).
+
+The replicator sees only this: the embedded store, an HTTP CouchDB (or PouchDB Server, or
+our gateway) look alike. Each method is one protocol operation; errors are `sync.errors`
+classes (`NotFound`, `Unauthorized`, `Forbidden`, `TooLarge`, `MissingStub`,
+`PeerUnavailable`, `NotSupported`), so the protocol core can react to them by kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+from sync.protocol.model import (
+    ChangesPage,
+    Doc,
+    FetchError,
+    Missing,
+    PeerInfo,
+    Revision,
+    Seq,
+    Wanted,
+    WriteFailure,
+)
+
+Feed = Literal["normal", "longpoll"]
+
+
+class Peer(Protocol):
+    label: str
+    """Where the peer is, without credentials: safe to show and log."""
+
+    def identity(self) -> str:
+        """What names this database in a replication id (stable across runs)."""
+        ...
+
+    def info(self) -> PeerInfo: ...
+
+    def create(self) -> None: ...
+
+    def changes(
+        self,
+        since: Seq,
+        *,
+        limit: int | None,
+        doc_ids: Sequence[str] | None = None,
+        selector: Mapping[str, Any] | None = None,
+        feed: Feed = "normal",
+        timeout: float | None = None,
+        include_docs: bool = False,
+    ) -> ChangesPage:
+        """Changes after `since` (style=all_docs), at most `limit`; with `feed="longpoll"`
+        wait up to `timeout` seconds for the first one."""
+        ...
+
+    def revs_diff(self, revs: Mapping[str, Sequence[str]]) -> list[Missing]: ...
+
+    def bulk_get(self, wanted: Sequence[Wanted]) -> list[Revision | FetchError]:
+        """`_bulk_get?revs=true&latest=true&attachments=false`; `NotSupported` if absent."""
+        ...
+
+    def open_revs(
+        self, doc_id: str, revs: Sequence[str], atts_since: Sequence[str]
+    ) -> list[Revision | FetchError]:
+        """`GET doc?open_revs=…&revs=true&latest=true` with the bodies of attachments newer
+        than `atts_since`."""
+        ...
+
+    def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:
+        """`_bulk_docs` with `new_edits: false`; the failures only. 413 → `TooLarge`."""
+        ...
+
+    def put_revision(self, revision: Revision) -> WriteFailure | None:
+        """One revision with its attachment bodies (`new_edits=false`)."""
+        ...
+
+    def get_local(self, local_id: str) -> Doc | None: ...
+
+    def put_local(self, doc: Doc) -> str:
+        """Store a `_local` document; returns its new `_rev`."""
+        ...
+
+    def ensure_full_commit(self) -> None: ...
+
+    def close(self) -> None: ...

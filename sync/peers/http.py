@@ -1,0 +1,433 @@
+"""A CouchDB-API database over HTTP (Apache CouchDB, PouchDB Server, our gateway) as a Peer.
+
+Guarantees: TLS is verified; credentials (in the URL, a user/password pair or a bearer
+token) go in headers only and never appear in `label` or in any error message; network
+errors, 429 and 5xx are retried with bounded, jittered exponential back-off and then raise
+`PeerUnavailable`; 401/403 raise `Unauthorized`/`Forbidden` at once (no retry). Sequence
+values are passed back exactly as the server gave them.
+
+Server differences handled here: PouchDB Server cannot filter `_changes` by selector (a POST
+with `filter=_selector` kills it), so unless the root says `"couchdb"` the selector is
+applied locally to `include_docs` rows; `open_revs` answers may be JSON or `multipart/mixed`;
+a server without `_bulk_get` makes `bulk_get` raise `NotSupported`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import httpx
+import msgspec
+
+from sync.errors import (
+    BadRequest,
+    Conflict,
+    DocumentError,
+    FileExists,
+    Forbidden,
+    MissingStub,
+    NotFound,
+    NotSupported,
+    PeerProtocolError,
+    PeerUnavailable,
+    TooLarge,
+    Unauthorized,
+)
+from sync.peers.base import Feed
+from sync.peers.retry import Backoff
+from sync.protocol import multipart
+from sync.protocol import selector as mango
+from sync.protocol.model import (
+    Change,
+    ChangesPage,
+    Doc,
+    FetchError,
+    Missing,
+    PeerInfo,
+    Revision,
+    Seq,
+    Wanted,
+    WriteFailure,
+)
+
+_RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
+_ERRORS_BY_STATUS: dict[int, type[DocumentError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: TooLarge,
+}
+
+
+def strip_credentials(url: str) -> str:
+    """`url` without any user:password@ part (safe to print)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _doc_path(doc_id: str) -> str:
+    for prefix in ("_design/", "_local/"):
+        if doc_id.startswith(prefix):
+            return prefix + quote(doc_id[len(prefix) :], safe="")
+    return quote(doc_id, safe="")
+
+
+def _seq_param(seq: Seq) -> str:
+    return seq if isinstance(seq, str) else json.dumps(seq)
+
+
+class HttpPeer:
+    """One remote database, e.g. `https://user:pw@host/db`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        bearer: str | None = None,
+        timeout: float = 30.0,
+        backoff: Backoff | None = None,
+        multipart_writes: bool | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadRequest(f"not an http(s) database URL: {strip_credentials(url)!r}")
+        if not parts.path.strip("/"):
+            raise BadRequest(f"the URL names no database: {strip_credentials(url)!r}")
+        user = user if user is not None else (unquote(parts.username) if parts.username else None)
+        if password is None and parts.password is not None:
+            password = unquote(parts.password)
+        self.label = strip_credentials(url).rstrip("/")
+        self._user = user
+        headers = {"Accept": "application/json"}
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        auth = httpx.BasicAuth(user, password or "") if user and not bearer else None
+        self._client = httpx.Client(
+            base_url=self.label + "/",
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            verify=True,
+            transport=transport,
+        )
+        self._backoff = backoff or Backoff()
+        # None: multipart/related PUTs for Apache CouchDB, inline base64 in _bulk_docs for
+        # others (PouchDB Server spools multipart parts to disk, which is slower there).
+        self._multipart_writes = multipart_writes
+        self._root: dict[str, Any] | None = None
+        self._multipart_reads: bool | None = None  # does open_revs answer multipart?
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        content: Callable[[], Iterator[bytes]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        ok: tuple[int, ...] = (),
+        retry_timeouts: bool = True,
+    ) -> httpx.Response:
+        """One request, retried on network errors, 408/429 and 5xx; 4xx raise by kind
+        unless listed in `ok`."""
+        encoded = msgspec.json.encode(body) if body is not None else None
+        all_headers = dict(headers or {})
+        if encoded is not None:
+            all_headers["Content-Type"] = "application/json"
+        delays = self._backoff.delays()
+        while True:
+            try:
+                response = self._client.request(
+                    method,
+                    path,
+                    params=params,
+                    content=encoded if content is None else content(),
+                    headers=all_headers,
+                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+                if response.status_code not in _RETRY_STATUSES:
+                    break
+                problem = f"HTTP {response.status_code}"
+            except httpx.ReadTimeout:
+                if not retry_timeouts:
+                    raise
+                problem = "ReadTimeout"
+            except httpx.TransportError as exc:
+                problem = type(exc).__name__
+            delay = next(delays, None)
+            if delay is None:
+                raise PeerUnavailable(f"{self.label}: {method} {path} failed: {problem}")
+            self._backoff.sleep(delay)
+        if response.status_code >= 400 and response.status_code not in ok:
+            raise self._error(response, method, path)
+        return response
+
+    def _error(self, response: httpx.Response, method: str, path: str) -> DocumentError:
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        error = str(data.get("error", "")) if isinstance(data, dict) else ""
+        reason = str(data.get("reason", "")) if isinstance(data, dict) else ""
+        where = f"{self.label}: {method} {path.split('?')[0]} → {response.status_code}"
+        message = f"{where} {error}: {reason}".rstrip(": ")
+        if response.status_code == 412:
+            return MissingStub(message) if error == "missing_stub" else FileExists(message)
+        kind = _ERRORS_BY_STATUS.get(response.status_code, PeerProtocolError)
+        return kind(message)
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            raise PeerProtocolError(f"{self.label}: answer is not JSON ({exc})") from exc
+
+    # -- the Peer interface ------------------------------------------------------------------
+
+    def identity(self) -> str:
+        return f"{self.label}|{self._user or ''}"
+
+    def server_root(self) -> dict[str, Any]:
+        if self._root is None:
+            root_url = self.label.rsplit("/", 1)[0] + "/"
+            response = self._send("GET", root_url)
+            data = self._json(response)
+            self._root = data if isinstance(data, dict) else {}
+        return self._root
+
+    def _writes_multipart(self) -> bool:
+        if self._multipart_writes is None:
+            return self.is_couchdb()
+        return self._multipart_writes
+
+    def is_couchdb(self) -> bool:
+        """Apache CouchDB (its root says "couchdb"), not PouchDB Server or another."""
+        return "couchdb" in self.server_root()
+
+    def filters_by_selector(self) -> bool:
+        """Only Apache CouchDB may be sent `filter=_selector` (it kills PouchDB Server)."""
+        return self.is_couchdb()
+
+    def info(self) -> PeerInfo:
+        data = self._json(self._send("GET", ""))
+        if not isinstance(data, dict) or "update_seq" not in data:
+            raise PeerProtocolError(f"{self.label}: database info lacks update_seq")
+        return PeerInfo(str(data.get("db_name", "")), data["update_seq"], data.get("doc_count"),
+                        multipart_writes=self._writes_multipart())
+
+    def create(self) -> None:
+        self._send("PUT", "", ok=(412,))
+
+    def changes(
+        self,
+        since: Seq,
+        *,
+        limit: int | None,
+        doc_ids: Sequence[str] | None = None,
+        selector: Mapping[str, Any] | None = None,
+        feed: Feed = "normal",
+        timeout: float | None = None,
+        include_docs: bool = False,
+    ) -> ChangesPage:
+        params = {"style": "all_docs", "since": _seq_param(since), "feed": feed}
+        if include_docs:
+            params["include_docs"] = "true"
+        if limit is not None:
+            params["limit"] = str(limit)
+        read_timeout: float | None = None
+        if feed == "longpoll":
+            # Each poll is bounded by `timeout` (CouchDB answers with no rows when it ends),
+            # so no heartbeat is needed to keep proxies from closing an idle request; a
+            # server that ignores `timeout` (PouchDB Server) is cut off by the read timeout.
+            wait = timeout if timeout is not None else 60.0
+            params["timeout"] = str(int(wait * 1000))
+            read_timeout = wait + 5.0
+        local_selector = None
+        body: dict[str, Any] | None = None
+        if doc_ids is not None:
+            params["filter"] = "_doc_ids"
+            body = {"doc_ids": list(doc_ids)}
+        elif selector is not None:
+            if self.filters_by_selector():
+                params["filter"] = "_selector"
+                body = {"selector": selector}
+            else:
+                params["include_docs"] = "true"
+                local_selector = selector
+        method = "POST" if body is not None else "GET"
+        try:
+            response = self._send(method, "_changes", params=params, body=body,
+                                  timeout=read_timeout, retry_timeouts=feed != "longpoll")
+        except httpx.ReadTimeout:
+            return ChangesPage((), since, scanned=0)  # the poll ended with nothing new
+        data = self._json(response)
+        return self._page(data, local_selector)
+
+    def _page(self, data: Any, local_selector: Mapping[str, Any] | None) -> ChangesPage:
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise PeerProtocolError(f"{self.label}: _changes answer lacks results")
+        rows: list[Change] = []
+        for row in data["results"]:
+            if local_selector is not None:
+                doc = row.get("doc")
+                if not isinstance(doc, dict) or not mango.matches(doc, local_selector):
+                    continue
+            revs = tuple(str(c["rev"]) for c in row.get("changes", []))
+            doc = row.get("doc")
+            rows.append(Change(row["seq"], str(row["id"]), revs, bool(row.get("deleted")),
+                               doc if isinstance(doc, dict) else None))
+        last = data.get("last_seq", rows[-1].seq if rows else None)
+        return ChangesPage(tuple(rows), last, scanned=len(data["results"]))
+
+    def revs_diff(self, revs: Mapping[str, Sequence[str]]) -> list[Missing]:
+        if not revs:
+            return []
+        data = self._json(self._send("POST", "_revs_diff", body=revs))
+        return [
+            Missing(doc_id, tuple(entry.get("missing", ())),
+                    tuple(entry.get("possible_ancestors", ())))
+            for doc_id, entry in data.items()
+            if entry.get("missing")
+        ]
+
+    def bulk_get(self, wanted: Sequence[Wanted]) -> list[Revision | FetchError]:
+        if not wanted:
+            return []
+        params = {"revs": "true", "latest": "true", "attachments": "false"}
+        body = {"docs": [{"id": w.id, "rev": w.rev} for w in wanted]}
+        response = self._send("POST", "_bulk_get", params=params, body=body,
+                              ok=(400, 404, 405, 501))
+        if response.status_code >= 400:
+            raise NotSupported(f"{self.label}: no usable _bulk_get (HTTP {response.status_code})")
+        data = self._json(response)
+        results: list[Revision | FetchError] = []
+        for entry in data.get("results", []):
+            for item in entry.get("docs", []):
+                if "ok" in item:
+                    results.append(Revision(item["ok"]))
+                else:
+                    err = item.get("error", {})
+                    results.append(FetchError(str(err.get("id", entry.get("id"))),
+                                              err.get("rev"), str(err.get("error", "unknown")),
+                                              str(err.get("reason", ""))))
+        return results
+
+    def open_revs(
+        self, doc_id: str, revs: Sequence[str], atts_since: Sequence[str]
+    ) -> list[Revision | FetchError]:
+        # CouchDB sends attachment bodies in binary parts (multipart/mixed). A server that
+        # answers JSON only (PouchDB Server) would send them as base64 inside JSON, which
+        # costs it far more than serving each attachment raw: after the first such answer,
+        # fetch the JSON without bodies and each needed attachment with a plain GET.
+        raw_bodies = self._multipart_reads is False
+        params = {"open_revs": json.dumps(list(revs)), "revs": "true", "latest": "true",
+                  "attachments": "false" if raw_bodies else "true"}
+        if atts_since and not raw_bodies:
+            params["atts_since"] = json.dumps(list(atts_since))
+        accept = {"Accept": "multipart/mixed, application/json"}
+        response = self._send("GET", _doc_path(doc_id), params=params, headers=accept)
+        content_type = response.headers.get("content-type", "")
+        if content_type.startswith("multipart/"):
+            self._multipart_reads = True
+            parts = multipart.read_parts([response.content], content_type)
+            return multipart.read_open_revs(doc_id, parts)
+        self._multipart_reads = False
+        results: list[Revision | FetchError] = []
+        for item in self._json(response):
+            if "ok" in item:
+                revision = Revision(item["ok"])
+                results.append(self._with_raw_bodies(revision, atts_since) if raw_bodies
+                               else revision)
+            else:
+                results.append(FetchError(doc_id, item.get("missing"), "not_found", "missing"))
+        return results
+
+    def _with_raw_bodies(self, revision: Revision, atts_since: Sequence[str]) -> Revision:
+        """Fetch, one GET each, the attachments newer than every rev in `atts_since`."""
+        floor = max((int(r.split("-", 1)[0]) for r in atts_since), default=0)
+        atts: dict[str, dict[str, Any]] = {}
+        blobs: dict[str, bytes] = {}
+        for name, att in revision.attachments().items():
+            if int(att.get("revpos", 0)) <= floor:
+                atts[name] = att
+                continue
+            path = f"{_doc_path(revision.id)}/{quote(name, safe='')}"
+            body = self._send("GET", path, params={"rev": revision.rev},
+                              headers={"Accept": "*/*"}).content
+            atts[name] = {**{k: v for k, v in att.items() if k != "stub"},
+                          "follows": True, "length": len(body)}
+            blobs[name] = body
+        doc = {**revision.doc, "_attachments": atts} if atts else revision.doc
+        return Revision(doc, blobs)
+
+    def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:
+        response = self._send("POST", "_bulk_docs", body={"docs": list(docs), "new_edits": False})
+        data = self._json(response)
+        return [
+            WriteFailure(str(item.get("id")), item.get("rev"), str(item["error"]),
+                         str(item.get("reason", "")))
+            for item in data
+            if isinstance(item, dict) and "error" in item
+        ]
+
+    def put_revision(self, revision: Revision) -> WriteFailure | None:
+        params = {"new_edits": "false"}
+        path = _doc_path(revision.id)
+        try:
+            if self._writes_multipart():
+                split = revision.with_follows()
+                boundary = multipart.new_boundary()
+                headers = {"Content-Type": f'multipart/related; boundary="{boundary}"'}
+
+                def body() -> Iterator[bytes]:
+                    return multipart.related_parts(split.doc, split.blobs, boundary)
+
+                self._send("PUT", path, params=params, headers=headers, content=body)
+            else:
+                self._send("PUT", path, params=params, body=revision.inline())
+        except (Forbidden, Conflict, BadRequest) as exc:
+            return WriteFailure(revision.id, revision.rev, exc.error, exc.reason)
+        return None
+
+    def get_local(self, local_id: str) -> Doc | None:
+        response = self._send("GET", _doc_path(local_id), ok=(404,))
+        if response.status_code == 404:
+            return None
+        data = self._json(response)
+        return data if isinstance(data, dict) else None
+
+    def put_local(self, doc: Doc) -> str:
+        path = _doc_path(str(doc["_id"]))
+        try:
+            data = self._json(self._send("PUT", path, body=doc))
+        except Conflict:
+            # A retried PUT whose first attempt landed: write on top of what is there now.
+            current = self.get_local(str(doc["_id"]))
+            fresh = {**doc, "_rev": current["_rev"]} if current else {
+                k: v for k, v in doc.items() if k != "_rev"}
+            data = self._json(self._send("PUT", path, body=fresh))
+        return str(data["rev"])
+
+    def ensure_full_commit(self) -> None:
+        self._send("POST", "_ensure_full_commit", body={}, ok=(400, 404, 405))
+
+    def close(self) -> None:
+        self._client.close()
