@@ -19,8 +19,8 @@ _GROUPS: dict[str, str] = {
     "calendar": "dossiers.cli:calendar_group",
     "catalogue": "dossiers.cli:catalogue",
     "pki": "signing.cli:pki_group",
-    "sign": "signing.cli:sign_command",
-    "verify": "signing.cli:verify_command",
+    "sign": "field.cli:sign_command",
+    "verify": "field.cli:verify_command",
 }
 
 

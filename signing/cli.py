@@ -3,6 +3,10 @@
 Guarantees: secrets come only from a file, an environment variable or a terminal prompt — never
 from an argument — and are never echoed or logged; bad input ends with a message and a
 non-zero exit, never a traceback; `verify` exits 0 only when every check holds.
+
+The ceremony (`ceremony_options`, `run_ceremony`) and `verify_and_exit` are shared with the
+device's `doorstep sign` and `verify` in field/cli.py, which feed them the synced dossier;
+this module knows nothing of `dossiers` or `field`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +54,16 @@ def read_secret(file: Path | None, env: str, prompt: str) -> bytes:
     return value.encode("utf-8")
 
 
-def _fail(exc: Exception) -> click.ClickException:
-    return click.ClickException(f"Lỗi: {exc}")
+class Failure(click.ClickException):
+    """A refusal shown to a person as its Vietnamese message alone: click's own `show()`
+    would prefix "Error: ", doubling the "Lỗi: " the message already starts with."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), file=file, err=True)
+
+
+def _fail(exc: Exception) -> Failure:
+    return Failure(f"Lỗi: {exc}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,59 +269,111 @@ def _trust_for_device(crl: Path | None, pki_dir: Path | None) -> pki.TrustAnchor
     return pki.TrustAnchors.from_reference(document)
 
 
-@click.command("sign")
-@click.option("--dossier", type=click.Path(path_type=Path, dir_okay=False), required=True)
-@click.option("--device", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="The officer device's PKCS#12 file.")
-@click.option("--citizen-p12", type=click.Path(path_type=Path, dir_okay=False), default=None)
-@click.option("--citizen-drawing", type=click.Path(path_type=Path, dir_okay=False), default=None)
-@click.option("--citizen-token", default=None, help="Label of the citizen's PKCS#11 token.")
-@click.option("--pkcs11-module", default=None, help="PKCS#11 module (.so) for --citizen-token.")
-@click.option("--citizen-key-label", default=None, help="Key (and certificate) label on the token.")
-@click.option("--citizen-pin-file", type=click.Path(path_type=Path), default=None,
-              help=f"Token PIN file (else ${CITIZEN_PIN_ENV} or a prompt).")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True)
-@click.option("--receipt-out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write the receipt, signed by the officer.")
-@click.option("--crl", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The CRL reference document the device holds (crl-reference.json).")
-@click.option("--pki", "pki_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
-@click.option("--device-password-file", type=click.Path(path_type=Path), default=None,
-              help=f"Device .p12 password file (else ${P12_PASSWORD_ENV} or a prompt).")
-@click.option("--citizen-password-file", type=click.Path(path_type=Path), default=None,
-              help=f"Citizen .p12 password file (else ${CITIZEN_PASSWORD_ENV} or a prompt).")
-def sign_command(dossier: Path, device: Path, citizen_p12: Path | None,
-                 citizen_drawing: Path | None, citizen_token: str | None,
-                 pkcs11_module: str | None, citizen_key_label: str | None,
-                 citizen_pin_file: Path | None, out: Path, receipt_out: Path | None,
-                 crl: Path | None, pki_dir: Path | None, device_password_file: Path | None,
-                 citizen_password_file: Path | None) -> None:
+# The ceremony's options, shared with the device's `doorstep sign` (field/cli.py), which
+# reads the synced dossier instead of this package's declaration input.
+_CEREMONY_OPTIONS = (
+    click.option("--device", type=click.Path(path_type=Path, dir_okay=False), required=True,
+                 help="The officer device's PKCS#12 file."),
+    click.option("--citizen-p12", type=click.Path(path_type=Path, dir_okay=False), default=None),
+    click.option("--citizen-drawing", type=click.Path(path_type=Path, dir_okay=False),
+                 default=None),
+    click.option("--citizen-token", default=None, help="Label of the citizen's PKCS#11 token."),
+    click.option("--pkcs11-module", default=None,
+                 help="PKCS#11 module (.so) for --citizen-token."),
+    click.option("--citizen-key-label", default=None,
+                 help="Key (and certificate) label on the token."),
+    click.option("--citizen-pin-file", type=click.Path(path_type=Path), default=None,
+                 help=f"Token PIN file (else ${CITIZEN_PIN_ENV} or a prompt)."),
+    click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True),
+    click.option("--receipt-out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                 help="Also write the receipt, signed by the officer."),
+    click.option("--crl", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                 help="The CRL reference document the device holds (crl-reference.json)."),
+    click.option("--pki", "pki_dir", type=click.Path(path_type=Path, file_okay=False),
+                 default=None),
+    click.option("--device-password-file", type=click.Path(path_type=Path), default=None,
+                 help=f"Device .p12 password file (else ${P12_PASSWORD_ENV} or a prompt)."),
+    click.option("--citizen-password-file", type=click.Path(path_type=Path), default=None,
+                 help=f"Citizen .p12 password file (else ${CITIZEN_PASSWORD_ENV} or a prompt)."),
+)
+
+
+def ceremony_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the ceremony's options (everything but the input document) to a command."""
+    for option in reversed(_CEREMONY_OPTIONS):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class CeremonyOptions:
+    """The parsed ceremony options, as `ceremony_options` names them."""
+
+    device: Path
+    out: Path
+    citizen_p12: Path | None = None
+    citizen_drawing: Path | None = None
+    citizen_token: str | None = None
+    pkcs11_module: str | None = None
+    citizen_key_label: str | None = None
+    citizen_pin_file: Path | None = None
+    receipt_out: Path | None = None
+    crl: Path | None = None
+    pki_dir: Path | None = None
+    device_password_file: Path | None = None
+    citizen_password_file: Path | None = None
+
+
+# What to print, given the officer's signer (whose certificate names the officer).
+ContentFor = Callable[[pades.Signer], forms.DeclarationContent]
+
+
+def run_ceremony(content_for: ContentFor, opts: CeremonyOptions) -> forms.DeclarationContent:
     """Render, have the citizen sign (certificate or drawing), officer signs last and locks."""
-    if sum(x is not None for x in (citizen_p12, citizen_drawing, citizen_token)) > 1:
+    if sum(x is not None for x in (opts.citizen_p12, opts.citizen_drawing,
+                                   opts.citizen_token)) > 1:
         raise click.UsageError("give one of --citizen-p12, --citizen-token, --citizen-drawing")
-    if citizen_token is not None and (pkcs11_module is None or citizen_key_label is None):
+    if opts.citizen_token is not None and (opts.pkcs11_module is None
+                                           or opts.citizen_key_label is None):
         raise click.UsageError("--citizen-token needs --pkcs11-module and --citizen-key-label")
     try:
         with contextlib.ExitStack() as stack:
-            content, _expected = load_dossier_file(dossier)
-            trust = _trust_for_device(crl, pki_dir)
+            trust = _trust_for_device(opts.crl, opts.pki_dir)
             officer = pades.load_pkcs12(
-                device.read_bytes(),
-                read_secret(device_password_file, P12_PASSWORD_ENV, "Mật khẩu tệp .p12 thiết bị"),
+                opts.device.read_bytes(),
+                read_secret(opts.device_password_file, P12_PASSWORD_ENV,
+                            "Mật khẩu tệp .p12 thiết bị"),
             )
-            citizen = _citizen_signer(stack, citizen_p12, citizen_password_file, citizen_token,
-                                      pkcs11_module, citizen_key_label, citizen_pin_file)
-            drawing = citizen_drawing.read_bytes() if citizen_drawing is not None else None
+            content = content_for(officer)
+            citizen = _citizen_signer(stack, opts.citizen_p12, opts.citizen_password_file,
+                                      opts.citizen_token, opts.pkcs11_module,
+                                      opts.citizen_key_label, opts.citizen_pin_file)
+            drawing = (opts.citizen_drawing.read_bytes() if opts.citizen_drawing is not None
+                       else None)
             signed = pades.sign_declaration(forms.render_declaration(content), officer, trust,
                                             citizen=citizen, drawing=drawing,
                                             location=content.place)
-            out.write_bytes(signed)
-            if receipt_out is not None:
+            opts.out.write_bytes(signed)
+            if opts.receipt_out is not None:
                 receipt = pades.sign_receipt(forms.render_receipt(content), officer, trust)
-                receipt_out.write_bytes(receipt)
+                opts.receipt_out.write_bytes(receipt)
     except (SigningError, OSError) as exc:
         raise _fail(exc) from exc
-    click.echo(f"Đã ký hồ sơ {content.dossier_code}: {out}")
+    return content
+
+
+@click.command("sign")
+@click.option("--dossier", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The declaration input (title, sections, data, attachments).")
+@ceremony_options
+def sign_command(dossier: Path, **options: Any) -> None:
+    """Render, have the citizen sign (certificate or drawing), officer signs last and locks."""
+    try:
+        content, _expected = load_dossier_file(dossier)
+    except SigningError as exc:
+        raise _fail(exc) from exc
+    run_ceremony(lambda _officer: content, CeremonyOptions(**options))
+    click.echo(f"Đã ký hồ sơ {content.dossier_code}: {options['out']}")
 
 
 def _citizen_signer(
@@ -381,18 +447,11 @@ def render_report(report: DocumentReport) -> str:
     return "\n".join(lines)
 
 
-@click.command("verify")
-@click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--pki", "pki_dir", type=click.Path(path_type=Path, file_okay=False),
-              required=True, help="District PKI directory (roots, CRLs, trust/).")
-@click.option("--dossier", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Compare the embedded data and attachments with this dossier file.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def verify_command(pdf: Path, pki_dir: Path, dossier: Path | None, as_json: bool) -> None:
-    """Check every signature, revocation, modifications and the embedded dossier."""
+def verify_and_exit(pdf: Path, pki_dir: Path, expected: ExpectedDossier | None,
+                    as_json: bool) -> None:
+    """Print the report on `pdf` and exit 0 only when every check holds."""
     try:
         trust = pki.DistrictPki.open(pki_dir).trust()
-        expected = load_dossier_file(dossier)[1] if dossier is not None else None
         data = pdf.read_bytes()
     except (SigningError, OSError) as exc:
         raise _fail(exc) from exc
@@ -402,3 +461,24 @@ def verify_command(pdf: Path, pki_dir: Path, dossier: Path | None, as_json: bool
     else:
         click.echo(render_report(report))
     sys.exit(0 if report.ok else 1)
+
+
+PDF_ARGUMENT = click.argument("pdf", type=click.Path(path_type=Path, dir_okay=False))
+PKI_OPTION = click.option("--pki", "pki_dir", type=click.Path(path_type=Path, file_okay=False),
+                          required=True, help="District PKI directory (roots, CRLs, trust/).")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@click.command("verify")
+@PDF_ARGUMENT
+@PKI_OPTION
+@click.option("--dossier", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Compare the embedded data and attachments with this dossier file.")
+@JSON_OPTION
+def verify_command(pdf: Path, pki_dir: Path, dossier: Path | None, as_json: bool) -> None:
+    """Check every signature, revocation, modifications and the embedded dossier."""
+    try:
+        expected = load_dossier_file(dossier)[1] if dossier is not None else None
+    except (SigningError, OSError) as exc:
+        raise _fail(exc) from exc
+    verify_and_exit(pdf, pki_dir, expected, as_json)
