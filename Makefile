@@ -6,13 +6,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEB_PACKAGES := poppler-utils qpdf softhsm2 fonts-dejavu-core
-TYPED_PACKAGES := sync dossiers signing
+TYPED_PACKAGES := sync dossiers signing field api
 PYTEST_ARGS ?=
 
 .PHONY: run test quick lint typecheck deps debs clean
 
 run: deps
-	$(BIN)/doorstep run-info
+	$(BIN)/doorstep serve --demo
 
 test: deps lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)

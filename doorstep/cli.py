@@ -16,6 +16,7 @@ from doorstep import __version__
 # name -> "module:attribute" of a click command or group.
 _GROUPS: dict[str, str] = {
     "replicate": "sync.cli:replicate",
+    "serve": "api.cli:serve",
     "calendar": "dossiers.cli:calendar_group",
     "catalogue": "dossiers.cli:catalogue",
     "pki": "signing.cli:pki_group",

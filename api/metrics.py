@@ -1,0 +1,26 @@
+"""Prometheus metrics: one registry per app, so several apps (tests) never collide."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("doorstep_http_requests", "HTTP requests answered",
+                                ["method", "route", "status"], registry=r)
+        self.latency = Histogram("doorstep_http_request_seconds", "Time to answer a request",
+                                 ["route"], registry=r)
+        self.sessions = Counter("doorstep_sync_sessions", "Sync sessions started (database "
+                                "info read by a device)", registry=r)
+        self.docs = Counter("doorstep_sync_documents", "Documents moved through the gateway",
+                            ["direction"], registry=r)
+        self.bytes = Counter("doorstep_sync_bytes", "Bytes moved through the gateway",
+                             ["direction"], registry=r)
+        self.refused = Counter("doorstep_sync_refused_documents",
+                               "Documents a device sent that validation refused", registry=r)
+        self.errors = Counter("doorstep_errors", "Error answers", ["status"], registry=r)
+        self.backlog = Gauge("doorstep_worker_backlog", "Changes a worker has still to read",
+                             ["worker"], registry=r)
