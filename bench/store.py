@@ -104,14 +104,15 @@ def bench_store(data_dir: Path, count: int, size: int) -> dict[str, float]:
 
 
 def rev_id_cost(count: int, size: int) -> float:
-    """Seconds per document spent in revtree.new_rev_id (the rev hash every edit needs)."""
+    """CPU seconds per document spent in revtree.new_rev_id (the rev hash every edit
+    needs: canonical encoding and md5; the store keeps the canonical bytes to store them)."""
     elapsed, done = 0.0, 0
     for batch in batches(min(count, 20_000), size):
         bodies = [{k: v for k, v in doc.items() if not k.startswith("_")} for doc in batch]
-        start = time.perf_counter()
+        start = time.process_time()
         for body in bodies:
             revtree.new_rev_id(None, False, body, ())
-        elapsed += time.perf_counter() - start
+        elapsed += time.process_time() - start
         done += len(bodies)
     return elapsed / done
 
@@ -161,9 +162,9 @@ def main() -> None:
     table.add_row("store / baseline", f"{figures['insert'] / baseline:.2f}", "≥ 0.25")
     table.add_row("bulk insert per CPU second (docs/s)", f"{figures['insert_cpu']:,.0f}", "")
     table.add_row("baseline per CPU second (docs/s)", f"{baseline_cpu:,.0f}", "")
-    per_doc = 1e6 / figures["insert"]
-    table.add_row("insert time per doc (µs)", f"{per_doc:,.1f}", "")
-    table.add_row("  of which revtree.new_rev_id (µs)", f"{rev_id * 1e6:,.1f}", "")
+    table.add_row("insert time per doc (µs wall)", f"{1e6 / figures['insert']:,.1f}", "")
+    table.add_row("insert time per doc (µs CPU)", f"{1e6 / figures['insert_cpu']:,.1f}", "")
+    table.add_row("  of which revtree.new_rev_id (µs CPU)", f"{rev_id * 1e6:,.1f}", "")
     table.add_row("random get (docs/s)", f"{figures['get']:,.0f}", "")
     table.add_row("changes scan (rows/s)", f"{figures['scan']:,.0f}", "")
     table.add_row("peak RSS (MB)", f"{peak_mb:,.0f}", "≤ 200")

@@ -43,6 +43,8 @@ _canonical_encoder = msgspec.json.Encoder(order="sorted")
 REV_PATTERN = re.compile(r"^([1-9][0-9]{0,15})-([0-9a-zA-Z]{1,64})\Z")
 HASH_PATTERN = re.compile(r"^[0-9a-zA-Z]{1,64}\Z")
 DEFAULT_REVS_LIMIT = 1000
+# canonical_json([1, deleted, 0, ""]): the start of a first revision's md5 input.
+_FIRST_REV_HEADS = {False: b'[1,false,0,""]', True: b'[1,true,0,""]'}
 
 MergeOutcome = Literal["new_leaf", "new_branch", "internal_node"]
 
@@ -171,9 +173,27 @@ def new_rev_id(
     `body` is the document without its `_`-prefixed fields; `attachment_digests` holds
     (name, digest) pairs. Version 1 of the algorithm: md5 over canonical JSON.
     """
-    pos, parent_hash = parse_rev(parent) if parent else (0, "")
-    material = [1, deleted, pos, parent_hash, body, sorted(attachment_digests)]
-    digest = hashlib.md5(canonical_json(material), usedforsecurity=False).hexdigest()
+    return rev_id_for_canonical(parent, deleted, canonical_json(body), attachment_digests)
+
+
+def rev_id_for_canonical(
+    parent: str | None,
+    deleted: bool,
+    canonical_body: bytes,
+    attachment_digests: Iterable[tuple[str, str]] = (),
+) -> str:
+    """`new_rev_id` for a body already in `canonical_json` form, so a writer that keeps
+    those bytes (to store them) encodes each body once. The md5 input is, byte for byte,
+    `canonical_json([1, deleted, pos, parent_hash, body, sorted(digests)])`."""
+    if parent:
+        pos, parent_hash = parse_rev(parent)
+        head = _canonical_encoder.encode([1, deleted, pos, parent_hash])
+    else:  # a first revision: the head is one of two constants
+        pos, head = 0, _FIRST_REV_HEADS[deleted]
+    digests = sorted(attachment_digests)
+    tail = _canonical_encoder.encode(digests) if digests else b"[]"
+    material = b"".join((head[:-1], b",", canonical_body, b",", tail, b"]"))
+    digest = hashlib.md5(material, usedforsecurity=False).hexdigest()
     return f"{pos + 1}-{digest}"
 
 

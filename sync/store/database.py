@@ -414,19 +414,13 @@ class Database:
                     outcomes[index] = write_local(conn, self._cipher, raw)
                 except DocumentError as exc:
                     outcomes[index] = _error(raw.get("_id"), raw, exc)
-        results: list[dict[str, Any]] = []
-        rev_iter = iter(revs)
-        for outcome in outcomes:
-            if isinstance(outcome, Incoming):
-                result = next(rev_iter)
-                results.append(
-                    {"ok": True, "id": outcome.id, "rev": result}
-                    if isinstance(result, str)
-                    else {"id": outcome.id, **({"rev": outcome.rev} if outcome.rev else {}),
-                          **result}
-                )
-            else:
-                results.append(outcome)
+        if len(incoming) == len(outcomes):  # the common case: one rev or error per doc
+            results = [_result(doc, rev) for doc, rev in zip(incoming, revs, strict=True)]
+        else:
+            rev_iter = iter(revs)
+            results = [
+                _result(o, next(rev_iter)) if isinstance(o, Incoming) else o for o in outcomes
+            ]
         if not new_edits:
             return [r for r in results if "error" in r]
         return results
@@ -623,3 +617,10 @@ def _error(doc_id: object, raw: object, exc: DocumentError) -> dict[str, Any]:
         result["rev"] = raw["_rev"]
     result.update(exc.as_json())
     return result
+
+
+def _result(doc: Incoming, outcome: str | dict[str, str]) -> dict[str, Any]:
+    """One `_bulk_docs` answer: the new rev, or the error with the rev that was sent."""
+    if isinstance(outcome, str):
+        return {"ok": True, "id": doc.id, "rev": outcome}
+    return {"id": doc.id, **({"rev": doc.rev} if doc.rev else {}), **outcome}

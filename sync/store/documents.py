@@ -8,11 +8,14 @@ back in CouchDB's shape: `_id`, `_rev`, the body, then the special members asked
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from sync import revtree
 from sync.errors import BadRequest, TooLarge
@@ -106,6 +109,25 @@ def _check_revisions(value: object, rev: str | None) -> tuple[int, list[str]]:
     return start, list(ids)
 
 
+def _body_of(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The user's members of `doc`: a C-level copy minus the specials, which costs a
+    fraction of a comprehension testing every key; BadRequest for an unknown `_` member."""
+    body = dict(doc)
+    body.pop("_id", None)
+    body.pop("_rev", None)
+    try:
+        others = any(map(str.startswith, body, itertools.repeat("_")))
+    except TypeError:
+        bad = next(k for k in body if not isinstance(k, str))
+        raise BadRequest(f"document member names must be strings: {bad!r}") from None
+    if others:  # rarer specials (_deleted, _attachments, …), or a bad one
+        for key in [k for k in body if k.startswith("_")]:
+            if key not in _SPECIAL and key not in _IGNORED:
+                raise BadRequest(f"bad special document member: {key}")
+            del body[key]
+    return body
+
+
 def split(doc: object, *, new_edits: bool) -> Incoming:
     """Check a document to write and split it into id, specials and body."""
     if type(doc) is not dict and not isinstance(doc, Mapping):  # exact dict: skip the ABC check
@@ -114,15 +136,7 @@ def split(doc: object, *, new_edits: bool) -> Incoming:
     rev = doc.get("_rev")
     if rev is not None:
         revtree.parse_rev(rev)
-    try:
-        body: dict[str, Any] = {k: v for k, v in doc.items() if k[:1] != "_"}
-    except TypeError:
-        bad = next(k for k in doc if not isinstance(k, str))
-        raise BadRequest(f"document member names must be strings: {bad!r}") from None
-    if len(body) != len(doc):
-        for key in doc.keys() - body.keys():
-            if key not in _SPECIAL and key not in _IGNORED:
-                raise BadRequest(f"bad special document member: {key}")
+    body = _body_of(doc)
     deleted = doc.get("_deleted", False)
     if not isinstance(deleted, bool):
         raise BadRequest(f"_deleted must be true or false, not {deleted!r}")
@@ -141,15 +155,16 @@ def split(doc: object, *, new_edits: bool) -> Incoming:
     )
 
 
-def check_body_json(body: Mapping[str, Any], max_bytes: int) -> int:
-    """Check that `body` is plain JSON (no NaN, no foreign types); return its size."""
+def canonical_body(body: Mapping[str, Any], max_bytes: int) -> bytes:
+    """`body` as canonical JSON (what its rev id hashes and what is stored), checked to be
+    plain JSON (no NaN, no foreign types) and no larger than `max_bytes`."""
     try:
-        size = len(revtree.canonical_json(body))
-    except (TypeError, ValueError, RecursionError) as exc:
+        data = revtree.canonical_json(body)
+    except (TypeError, ValueError, OverflowError, RecursionError, msgspec.EncodeError) as exc:
         raise BadRequest(f"document body is not valid JSON: {exc}") from None
-    if size > max_bytes:
-        raise TooLarge(f"document body is {size} bytes; the limit is {max_bytes}")
-    return size
+    if len(data) > max_bytes:
+        raise TooLarge(f"document body is {len(data)} bytes; the limit is {max_bytes}")
+    return data
 
 
 def render(

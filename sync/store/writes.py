@@ -21,7 +21,7 @@ from sync import revtree
 from sync.errors import BadRequest, Conflict, TooLarge
 from sync.store import attachments as atts
 from sync.store.crypto import Cipher, body_aad
-from sync.store.documents import Incoming, check_body_json
+from sync.store.documents import Incoming, canonical_body
 
 _BATCH_IDS = 500
 _encode = msgspec.json.encode
@@ -48,6 +48,12 @@ class Batch:
 
 
 def encode_tree(tree: revtree.RevTree) -> bytes:
+    if len(tree) == 1 and tree[0].pos == 1 and not tree[0].node.children:
+        # A new document's one-node tree: the bytes `to_json` + msgspec would give
+        # ([2, [1, hash, flags, 0]]), without building the intermediate lists.
+        node = tree[0].node
+        flags = (1 if node.deleted else 0) | (0 if node.available else 2)
+        return b"[2,[1,%b,%d,0]]" % (_encode(node.hash), flags)
     return _encode(revtree.to_json(tree))
 
 
@@ -71,12 +77,15 @@ def load_states(conn: sqlite3.Connection, doc_ids: list[str]) -> dict[str, DocSt
 
 
 def seal_body(
-    cipher: Cipher | None, doc_id: str, rev: str, body: Any, meta: Any
+    cipher: Cipher | None, doc_id: str, rev: str, canonical: bytes, meta: Any
 ) -> bytes:
+    """The stored form of a revision: `[body, attachment meta or null]`, built around the
+    body's canonical bytes (the ones its rev id hashed: encoded once), sealed if encrypted."""
     try:
-        data = _encode([body, meta or None])
+        tail = _encode(meta) if meta else b"null"
     except (TypeError, msgspec.EncodeError, RecursionError) as exc:
-        raise BadRequest(f"document body is not valid JSON: {exc}") from None
+        raise BadRequest(f"attachment metadata is not valid JSON: {exc}") from None
+    data = b"".join((b"[", canonical, b",", tail, b"]"))
     return data if cipher is None else cipher.seal(data, body_aad(doc_id, rev))
 
 
@@ -115,35 +124,45 @@ class Writer:
         """A normal edit (new_edits=true): the new rev, or Conflict."""
         state = batch.states.get(doc.id)
         parent = _parent_for_edit(state, doc)
-        parent_meta = None
-        if parent is not None and doc.attachments:
-            stored = read_rev(self.conn, self.cipher, doc.id, parent)
-            parent_meta = stored[1] if stored else None
-        generation = revtree.parse_rev(parent)[0] + 1 if parent else 1
-        resolved = atts.NO_ATTACHMENTS if not doc.attachments else atts.resolve(
-            doc.attachments,
-            blobs=self.blobs,
-            generation=generation,
-            parent=parent_meta,
-            new_edits=True,
-            streams=streams,
-        )
-        digests = resolved.digests() if resolved.meta else ()
-        try:
-            rev = revtree.new_rev_id(parent, doc.deleted, doc.body, digests)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise BadRequest(f"document body is not valid JSON: {exc}") from None
-        data = self._seal(doc, rev, resolved)
+        if doc.attachments:
+            resolved = self._resolve(doc, parent, streams)
+            digests = resolved.digests() if resolved.meta else ()
+        else:  # the common case: no attachments, nothing to read or resolve
+            resolved, digests = atts.NO_ATTACHMENTS, ()
+        canonical = canonical_body(doc.body, self.max_doc_bytes)
+        rev = revtree.rev_id_for_canonical(parent, doc.deleted, canonical, digests)
+        data = self._seal(doc, rev, canonical, resolved)
         if state is None:
             # The cheap path for a new document: its tree is one root node at generation 1
             # (what path_for_edit(None, …) builds, without re-parsing the rev we just made).
-            node = revtree.RevNode(rev[2:], deleted=doc.deleted)
+            node = revtree.RevNode(rev[2:], doc.deleted)  # positional: measurably cheaper
             batch.states[doc.id] = DocState([revtree.RevBranch(1, node)], rev, doc.deleted)
         else:
             path = revtree.path_for_edit(parent, rev, doc.deleted)
             self._merge(batch, doc.id, state, path)
         self._append(batch, doc.id, rev, data, resolved)
         return rev
+
+    def _resolve(
+        self,
+        doc: Incoming,
+        parent: str | None,
+        streams: Mapping[str, atts.AttachmentSource] | None,
+    ) -> atts.ResolvedAttachments:
+        """The attachments of a normal edit: new data stored, stubs found in `parent`."""
+        assert doc.attachments is not None
+        parent_meta = None
+        if parent is not None:
+            stored = read_rev(self.conn, self.cipher, doc.id, parent)
+            parent_meta = stored[1] if stored else None
+        return atts.resolve(
+            doc.attachments,
+            blobs=self.blobs,
+            generation=revtree.parse_rev(parent)[0] + 1 if parent else 1,
+            parent=parent_meta,
+            new_edits=True,
+            streams=streams,
+        )
 
     def graft(
         self,
@@ -161,7 +180,7 @@ class Writer:
             node = revtree.find(state.tree, doc.rev)
             if node is not None and node.available:
                 return doc.rev  # already held: nothing to do
-        check_body_json(doc.body, self.max_doc_bytes)
+        canonical = canonical_body(doc.body, self.max_doc_bytes)
         resolved = atts.resolve(
             doc.attachments,
             blobs=self.blobs,
@@ -170,7 +189,7 @@ class Writer:
             new_edits=False,
             streams=streams,
         )
-        data = self._seal(doc, doc.rev, resolved)
+        data = self._seal(doc, doc.rev, canonical, resolved)
         self._merge(batch, doc.id, state or DocState([], "", False), path)
         self._append(batch, doc.id, doc.rev, data, resolved)
         return doc.rev
@@ -183,8 +202,10 @@ class Writer:
         batch.states[doc_id] = DocState(merged.tree, winner.rev, winner.deleted)
         _drop(batch, doc_id, merged.stemmed)
 
-    def _seal(self, doc: Incoming, rev: str, resolved: atts.ResolvedAttachments) -> bytes:
-        data = seal_body(self.cipher, doc.id, rev, doc.body, resolved.meta)
+    def _seal(
+        self, doc: Incoming, rev: str, canonical: bytes, resolved: atts.ResolvedAttachments
+    ) -> bytes:
+        data = seal_body(self.cipher, doc.id, rev, canonical, resolved.meta)
         if len(data) > self.max_doc_bytes:
             raise TooLarge(
                 f"document {doc.id!r} is {len(data)} bytes; the limit is {self.max_doc_bytes}"
@@ -226,12 +247,11 @@ def _parent_for_edit(state: DocState | None, doc: Incoming) -> str | None:
 
 def flush(conn: sqlite3.Connection, batch: Batch, update_seq: int) -> int:
     """Write the batch's rows; return the new update_seq."""
-    seq = update_seq
+    states = batch.states
     doc_rows = []
-    for doc_id in batch.changed:
-        seq += 1
-        state = batch.states[doc_id]
-        doc_rows.append((doc_id, seq, state.winner, int(state.deleted), encode_tree(state.tree)))
+    for seq, doc_id in enumerate(batch.changed, update_seq + 1):
+        state = states[doc_id]  # sqlite3 stores the bool `deleted` as 0 or 1
+        doc_rows.append((doc_id, seq, state.winner, state.deleted, encode_tree(state.tree)))
     conn.executemany(
         "INSERT INTO docs(doc_id, seq, winner, deleted, tree) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(doc_id) DO UPDATE SET seq = excluded.seq, winner = excluded.winner, "
@@ -247,4 +267,4 @@ def flush(conn: sqlite3.Connection, batch: Batch, update_seq: int) -> int:
     if batch.dropped:
         conn.executemany("DELETE FROM revs WHERE doc_id = ? AND rev = ?", batch.dropped)
         conn.executemany("DELETE FROM rev_atts WHERE doc_id = ? AND rev = ?", batch.dropped)
-    return seq
+    return update_seq + len(doc_rows)
