@@ -35,6 +35,7 @@ from sync.protocol.session import (
     BatchResult,
     Call,
     Flow,
+    Fork,
     Parallel,
     Session,
     Side,
@@ -47,6 +48,9 @@ from sync.protocol.session import (
 
 T = TypeVar("T")
 MAX_REPORTED_FAILURES = 1000
+# Threads for per-document fetches and writes, per batch worker: they mostly wait on a
+# peer; each holds at most one group of attachment bodies (`session.HEAVY_BYTES`).
+DOC_WORKERS_PER_WORKER = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +125,14 @@ def drive(
     flow: Flow[T], peers: Mapping[Side, Peer], pool: ThreadPoolExecutor | None = None
 ) -> T:
     """Run a protocol generator: perform each call it yields on the named peer, send the
-    result back, or throw the peer's error into it. `Parallel` calls run on `pool`."""
+    result back, or throw the peer's error into it. `Parallel` calls and `Fork` flows
+    run on `pool`."""
     try:
         step = next(flow)
         while True:
+            if isinstance(step, Fork):
+                step = flow.send(_run_forked(step, peers, pool))
+                continue
             if isinstance(step, Parallel):
                 if pool is None:
                     answers = [_perform_or_error(c, peers) for c in step.calls]
@@ -140,6 +148,17 @@ def drive(
                 step = flow.send(result)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+
+
+def _run_forked(fork: Fork, peers: Mapping[Side, Peer],
+                pool: ThreadPoolExecutor | None) -> list[Any]:
+    # Each branch runs its own calls in turn (pool=None: a branch never waits on the pool
+    # it runs in). Every branch ends before an error is raised, so none writes afterwards.
+    if pool is None:
+        return [drive(branch, peers) for branch in fork.flows]
+    futures = [pool.submit(drive, branch, peers) for branch in fork.flows]
+    wait(futures)
+    return [future.result() for future in futures]
 
 
 def split_page(page: ChangesPage, size: int) -> list[tuple[tuple[Change, ...], Seq]]:
@@ -214,7 +233,8 @@ class Replication:
         tracker = SeqTracker(session.start_seq)
         with (
             ThreadPoolExecutor(opts.workers, thread_name_prefix="replicator") as pool,
-            ThreadPoolExecutor(opts.workers, thread_name_prefix="replicator-doc") as docs,
+            ThreadPoolExecutor(DOC_WORKERS_PER_WORKER * opts.workers,
+                               thread_name_prefix="replicator-doc") as docs,
         ):
             self._doc_pool = docs
             try:

@@ -66,6 +66,14 @@ class Peer(Protocol):
         than `atts_since`."""
         ...
 
+    def fetch_attachments(
+        self, revision: Revision, atts_since: Sequence[str]
+    ) -> list[Revision | FetchError]:
+        """`revision` (as `bulk_get` gave it, with stubs) with the bodies of its attachments
+        newer than `atts_since`: like `open_revs` for its rev, but a peer may reuse the
+        JSON it already has and fetch the bodies alone."""
+        ...
+
     def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:
         """`_bulk_docs` with `new_edits: false`; the failures only. 413 → `TooLarge`."""
         ...

@@ -360,6 +360,20 @@ class HttpPeer:
                 results.append(FetchError(doc_id, item.get("missing"), "not_found", "missing"))
         return results
 
+    def fetch_attachments(
+        self, revision: Revision, atts_since: Sequence[str]
+    ) -> list[Revision | FetchError]:
+        # The revision's JSON is already here: fetching it again costs the server a read.
+        # CouchDB sends the bodies in one multipart answer; other servers answer each
+        # attachment raw (a JSON-only answer would carry them as base64, far slower).
+        multipart_reads = self._multipart_reads
+        if multipart_reads or (multipart_reads is None and self.is_couchdb()):
+            return self.open_revs(revision.id, [revision.rev], atts_since)
+        try:
+            return [self._with_raw_bodies(revision, atts_since)]
+        except NotFound:  # the revision went away meanwhile (compacted, purged): ask again
+            return self.open_revs(revision.id, [revision.rev], atts_since)
+
     def _with_raw_bodies(self, revision: Revision, atts_since: Sequence[str]) -> Revision:
         """Fetch, one GET each, the attachments newer than every rev in `atts_since`."""
         floor = max((int(r.split("-", 1)[0]) for r in atts_since), default=0)

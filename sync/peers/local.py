@@ -136,6 +136,11 @@ class LocalPeer:
             for item in found
         ]
 
+    def fetch_attachments(
+        self, revision: Revision, atts_since: Sequence[str]
+    ) -> list[Revision | FetchError]:
+        return self.open_revs(revision.id, [revision.rev], atts_since)
+
     def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:
         errors = self.db.bulk_docs(list(docs), new_edits=False)
         return [WriteFailure(str(e.get("id")), e.get("rev"), str(e["error"]),

@@ -13,8 +13,12 @@ written by hand. The steps are CouchDB's (protocol.rst, `couch_replicator_worker
   back to `open_revs` when the source lacks `_bulk_get`; documents whose attachments the
   target does not hold are fetched one by one with `atts_since`), and write them with
   `new_edits: false` (`_bulk_docs`, halving on 413; revisions with attachment bodies one by
-  one, multipart where the peer can). A revision the target refuses is reported, the rest
-  go on; a missing stub is fetched again in full.
+  one, multipart where the peer can). Documents with attachment bodies to copy go in groups
+  of at most `HEAVY_BYTES` of attachments (by the stubs' `length`; a larger document goes
+  alone), each group fetched then written as one `Fork` branch, so a driver overlaps the
+  source's reads with the target's writes while holding at most a few groups in memory.
+  A revision the target refuses is reported, the rest go on; a missing stub is fetched
+  again in full.
 * `record_checkpoint`: `_ensure_full_commit`, then the log on the target (and the source,
   unless checkpoints are target-only).
 """
@@ -42,6 +46,7 @@ from sync.protocol.model import (
 
 Side = Literal["source", "target"]
 BULK_BYTES = 8 * 1024 * 1024
+HEAVY_BYTES = 2 * 1024 * 1024  # attachment bytes per fetch-then-write group
 PROBE_EVERY = 10
 ALL_MISSING = 0.98  # share of revisions missing above which `_revs_diff` is skipped
 T = TypeVar("T")
@@ -65,7 +70,16 @@ class Parallel:
     calls: tuple[Call, ...]
 
 
-Flow = Generator[Call | Parallel, Any, T]
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """Sub-flows that do not depend on each other: a driver may run them concurrently
+    (each with its calls one after another). It sends back one entry per flow, in order:
+    its result; an error that ends a flow is raised once every flow has ended."""
+
+    flows: tuple[Generator[Call | Parallel | Fork, Any, Any], ...]
+
+
+Flow = Generator[Call | Parallel | Fork, Any, T]
 
 
 @dataclass(slots=True)
@@ -195,14 +209,17 @@ def _generation(rev: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
-def _needs_attachment_data(revision: Revision, atts_since: Sequence[str]) -> bool:
-    """True when some attachment is newer than every ancestor the target holds
-    (CouchDB's `atts_since` rule): those bodies must be fetched and sent."""
+def _missing_bytes(revision: Revision, atts_since: Sequence[str]) -> int | None:
+    """The size of the attachments newer than every ancestor the target holds (CouchDB's
+    `atts_since` rule) that came as stubs, or None when there is none: those bodies must
+    be fetched and sent."""
     floor = max((_generation(rev) for rev in atts_since), default=0)
-    return any(
-        int(att.get("revpos", 0)) > floor and not att.get("data")
+    sizes = [  # a stub without `length` counts as a whole group: never many held at once
+        int(att["length"]) if isinstance(att.get("length"), int) else HEAVY_BYTES
         for att in revision.attachments().values()
-    )
+        if int(att.get("revpos", 0)) > floor and not (att.get("data") or att.get("follows"))
+    ]
+    return sum(sizes) if sizes else None
 
 
 def copy_batch(session: Session, changes: Sequence[Change]) -> Flow[BatchResult]:
@@ -223,24 +240,78 @@ def copy_batch(session: Session, changes: Sequence[Change]) -> Flow[BatchResult]
         return BatchResult(missing_checked=checked)
     found = len(wanted)
     from_feed, wanted = _taken_from_feed(changes, wanted)
-    revisions, fetch_errors = yield from _fetch(session, wanted)
+    revisions, heavy, fetch_errors = yield from _fetch(session, wanted)
     revisions = from_feed + revisions
-    written, write_failures = yield from _write(revisions, session.target_info.multipart_writes)
+    multipart_writes = session.target_info.multipart_writes
+    written, write_failures = yield from _write(revisions, multipart_writes)
+    read = len(revisions)
+    if heavy:
+        groups = _heavy_groups(heavy, HEAVY_BYTES)
+        answers = yield Fork(tuple(_copy_heavy(g, multipart_writes) for g in groups))
+        for copied in answers:
+            read += copied.docs_read
+            written += copied.docs_written
+            write_failures += list(copied.failures)
     return BatchResult(
         missing_checked=checked,
         missing_found=found,
-        docs_read=len(revisions),
+        docs_read=read,
         docs_written=written,
         failures=(*fetch_errors, *write_failures),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Heavy:
+    """A revision whose attachment bodies newer than `atts_since` must be fetched;
+    `weight` is their size in bytes as the source's stubs give it."""
+
+    revision: Revision
+    atts_since: tuple[str, ...]
+    weight: int
+
+
+def _heavy_groups(heavy: Sequence[Heavy], limit: int) -> list[list[Heavy]]:
+    """Consecutive groups of at most `limit` attachment bytes (a heavier one alone)."""
+    groups: list[list[Heavy]] = [[]]
+    size = 0
+    for item in heavy:
+        if groups[-1] and size + item.weight > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += item.weight
+    return groups
+
+
+def _copy_heavy(group: Sequence[Heavy], multipart_writes: bool) -> Flow[BatchResult]:
+    """Fetch a group's revisions with their attachment bodies, then write them: one by
+    one to a target that takes bodies apart (each is let go once written), else in one
+    inline `_bulk_docs`."""
+    pending: list[Revision] = []
+    errors: list[FetchError] = []
+    read = written = 0
+    failures: list[WriteFailure] = []
+    for item in group:
+        full = yield Call("source", "fetch_attachments", (item.revision, item.atts_since))
+        errors += [one for one in full if isinstance(one, FetchError)]
+        pending += [one for one in full if not isinstance(one, FetchError)]
+        if multipart_writes or item is group[-1]:
+            pending = _dedupe(pending)
+            done, refused = yield from _write(pending, multipart_writes)
+            read, written, failures = read + len(pending), written + done, failures + refused
+            pending = []
+    return BatchResult(docs_read=read, docs_written=written, failures=(*errors, *failures))
+
+
 def _fetch(
     session: Session, wanted: Sequence[Wanted]
-) -> Flow[tuple[list[Revision], list[FetchError]]]:
+) -> Flow[tuple[list[Revision], list[Heavy], list[FetchError]]]:
+    """The wanted revisions as they can be written now, the ones whose attachment bodies
+    must still be fetched, and the ones the source could not give."""
     results: list[Revision | FetchError] = []
     if not wanted:
-        return [], []  # (an empty `_bulk_get` never gets an answer from PouchDB Server)
+        return [], [], []  # (an empty `_bulk_get` never gets an answer from PouchDB Server)
     if session.use_bulk_get:
         try:
             results = yield Call("source", "bulk_get", (wanted,))
@@ -252,29 +323,18 @@ def _fetch(
     by_id = {w.id: w.atts_since for w in wanted}
     revisions: list[Revision] = []
     errors: list[FetchError] = []
-    heavy: list[Call] = []
+    heavy: dict[tuple[str, str], Heavy] = {}
     for item in results:
         if isinstance(item, FetchError):
             errors.append(item)
             continue
         atts_since = since.get((item.id, item.rev), by_id.get(item.id, ()))
-        if _needs_attachment_data(item, atts_since):
-            heavy.append(Call("source", "open_revs", (item.id, [item.rev], atts_since)))
-        else:
+        weight = _missing_bytes(item, atts_since)
+        if weight is None:
             revisions.append(item)
-    if heavy:
-        answers = yield Parallel(tuple(heavy))
-        for full in _raise_errors(answers):
-            for one in full:
-                (errors if isinstance(one, FetchError) else revisions).append(one)
-    return _dedupe(revisions), errors
-
-
-def _raise_errors(answers: list[Any]) -> list[Any]:
-    for answer in answers:
-        if isinstance(answer, BaseException):
-            raise answer
-    return answers
+        else:  # `latest=true` can answer two wanted revs with the same leaf: fetch it once
+            heavy.setdefault((item.id, item.rev), Heavy(item, atts_since, weight))
+    return _dedupe(revisions), list(heavy.values()), errors
 
 
 def _dedupe(revisions: list[Revision]) -> list[Revision]:

@@ -7,7 +7,14 @@ import pytest
 from sync.errors import MissingStub, NotFound, NotSupported, TooLarge
 from sync.protocol.ids import ReplicationSpec
 from sync.protocol.model import Change, FetchError, Missing, PeerInfo, Revision, WriteFailure
-from sync.protocol.session import Call, Parallel, copy_batch, open_session, record_checkpoint
+from sync.protocol.session import (
+    Call,
+    Fork,
+    Parallel,
+    copy_batch,
+    open_session,
+    record_checkpoint,
+)
 
 
 def run(flow, answer):
@@ -16,6 +23,14 @@ def run(flow, answer):
     try:
         step = next(flow)
         while True:
+            if isinstance(step, Fork):  # each branch driven in turn with the same answers
+                results = []
+                for branch in step.flows:
+                    value, branch_calls = run(branch, answer)
+                    calls.extend(branch_calls)
+                    results.append(value)
+                step = flow.send(results)
+                continue
             if isinstance(step, Parallel):  # answered one by one; errors go back as objects
                 calls.extend(step.calls)
                 step = flow.send([answer(c) for c in step.calls])
@@ -146,8 +161,8 @@ def test_attachments_newer_than_target_ancestors_are_fetched_with_bodies():
         if call.method == "bulk_get":
             return [Revision(doc("old", "3-n", _attachments={"f": {**stub, "revpos": 2}})),
                     Revision(doc("new", "3-m", _attachments={"f": {**stub, "revpos": 3}}))]
-        if call.method == "open_revs":
-            assert call.args == ("new", ["3-m"], ("1-q",))
+        if call.method == "fetch_attachments":  # the stub revision bulk_get gave
+            assert (call.args[0].id, call.args[0].rev, call.args[1]) == ("new", "3-m", ("1-q",))
             att = {"content_type": "text/plain", "follows": True, "length": 3, "revpos": 3}
             return [Revision(doc("new", "3-m", _attachments={"f": att}), {"f": b"abc"})]
         if call.method == "bulk_docs":
@@ -256,3 +271,43 @@ def test_first_generation_bodies_from_the_feed_skip_bulk_get():
     assert fetched == ["b", "c"] and result.docs_written == 3
     from_feed = next(d for d in written if d["_id"] == "a")
     assert from_feed["_revisions"] == {"start": 1, "ids": ["aa"]} and from_feed["v"] == 1
+
+
+def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
+    from sync.protocol.session import HEAVY_BYTES
+
+    s = session()
+    s.target_info = PeerInfo("db", 0, multipart_writes=False)  # inline _bulk_docs target
+    sizes = {"a": HEAVY_BYTES // 2, "b": HEAVY_BYTES // 2, "c": 5 * HEAVY_BYTES, "d": 1}
+    stub = {"content_type": "image/jpeg", "stub": True, "revpos": 1, "digest": "md5-x"}
+    writes = []
+
+    def answer(call: Call):
+        if call.method == "revs_diff":
+            return [Missing(i, tuple(r)) for i, r in call.args[0].items()]
+        if call.method == "bulk_get":
+            return [Revision(doc(w.id, w.rev, _attachments={"f": {**stub, "length": sizes[w.id]}}))
+                    for w in call.args[0]]
+        if call.method == "fetch_attachments":
+            stubbed, since = call.args
+            assert since == ()
+            att = {"content_type": "image/jpeg", "follows": True, "revpos": 1}
+            return [Revision({**stubbed.doc, "_attachments": {"f": att}}, {"f": b"body"})]
+        if call.method == "bulk_docs":
+            writes.append([d["_id"] for d in call.args[0]])
+            assert all(d["_attachments"]["f"]["data"] == "Ym9keQ==" for d in call.args[0])
+            return []
+        raise AssertionError(call)
+
+    flow = copy_batch(s, [Change(n, i, ("1-a",)) for n, i in enumerate("abcd")])
+    step = next(flow)
+    while not isinstance(step, Fork):  # revs_diff, bulk_get: nothing written yet
+        step = flow.send(answer(step))
+    assert writes == [] and len(step.flows) == 3
+    # a and b share a group; c (over the budget) goes alone; d starts the next one
+    branches = [run(branch, answer)[0] for branch in step.flows]
+    assert writes == [["a", "b"], ["c"], ["d"]]
+    with pytest.raises(StopIteration) as stop:
+        flow.send(branches)
+    result = stop.value.value
+    assert result.docs_read == result.docs_written == 4 and not result.failures
