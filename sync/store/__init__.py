@@ -1,6 +1,6 @@
 """The embedded store: CouchDB-shaped databases in SQLite files (the only sqlite3 code).
 
-See `/work/helpers/store-api.md` for the contract; `Store` opens databases, `Database`
+See `API.md` beside this file for the contract; `Store` opens databases, `Database`
 holds documents, the changes feed, attachments, `_local` documents and queries.
 """
 
