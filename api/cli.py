@@ -44,6 +44,8 @@ def serve(data_dir: Path | None, couchdb_url: str | None, host: str | None, port
 
         for line in install_demo(services):
             click.echo(line)
+    if not services.start_intake():
+        click.echo("Chưa chạy tiếp nhận hồ sơ: thiếu PKI của quận hoặc DOORSTEP_PKI_PASSPHRASE.")
     app = create_app(settings, services=services)
     click.echo(f"Doorstep đang chạy tại http://{settings.server.host}:{settings.server.port}/ "
                f"(OpenAPI: /schema, /health, /metrics)")

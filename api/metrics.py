@@ -22,5 +22,13 @@ class Metrics:
         self.refused = Counter("doorstep_sync_refused_documents",
                                "Documents a device sent that validation refused", registry=r)
         self.errors = Counter("doorstep_errors", "Error answers", ["status"], registry=r)
+        self.intake_oldest = Gauge("doorstep_intake_oldest_pending_seconds",
+                                   "How long the oldest unprocessed change has waited",
+                                   registry=r)
+        self.intake_outcomes = Gauge("doorstep_intake_dossiers", "Dossiers intake handled "
+                                     "since start", ["outcome"], registry=r)
+        self.intake_errors = Gauge("doorstep_intake_last_error_timestamp",
+                                   "Unix time of the intake worker's last error (0: none)",
+                                   registry=r)
         self.backlog = Gauge("doorstep_worker_backlog", "Changes a worker has still to read",
                              ["worker"], registry=r)

@@ -37,8 +37,22 @@ class Services:
     metrics: Metrics
     server_uuid: str
     pki_passphrase: bytes | None = None
+    intake: Any = None  # api.intake.worker.IntakeWorker once started
+
+    def start_intake(self) -> bool:
+        """Start the intake worker on the district PKI, if the server has one to use."""
+        from api.intake.cli import worker_for
+
+        if self.intake is None:
+            self.intake = worker_for(self.central, self.settings.server.data_dir,
+                                     self.pki_passphrase)
+            if self.intake is not None:
+                self.intake.start()
+        return self.intake is not None
 
     def close(self) -> None:
+        if self.intake is not None:
+            self.intake.stop()
         self.follower.stop()
         for db in (self.central, self.auth_db):
             close = getattr(db, "close", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import anyio.to_thread
@@ -27,7 +28,26 @@ def _health(services: Services) -> tuple[int, dict[str, Any]]:
                                           "last_error": health.last_error,
                                           "last_error_at": health.last_error_at}}
     services.metrics.backlog.labels("access_index").set(health.backlog)
+    if services.intake is not None:
+        report["workers"]["intake"] = _intake_health(services)
     return (200 if report["status"] == "ok" else 503), report
+
+
+def _intake_health(services: Services) -> dict[str, Any]:
+    """The intake worker's figures, also copied into the Prometheus gauges."""
+    health = services.intake.health
+    metrics = services.metrics
+    metrics.backlog.labels("intake").set(health.backlog)
+    metrics.intake_oldest.set(health.oldest_pending_age_seconds)
+    metrics.intake_outcomes.labels("received").set(health.processed)
+    metrics.intake_outcomes.labels("needs_attention").set(health.needs_attention)
+    at = health.last_error_at
+    metrics.intake_errors.set(dt.datetime.fromisoformat(at).timestamp() if at else 0)
+    return {"backlog": health.backlog, "checkpoint_seq": health.checkpoint_seq,
+            "oldest_pending_seq": health.oldest_pending_seq,
+            "oldest_pending_age_seconds": round(health.oldest_pending_age_seconds, 3),
+            "processed": health.processed, "needs_attention": health.needs_attention,
+            "last_error": health.last_error, "last_error_at": at}
 
 
 @get("/health", summary="Storage and workers' state", tags=["system"])
@@ -41,6 +61,8 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     services: Services = request.app.state.services
     health = services.follower.health
     services.metrics.backlog.labels("access_index").set(health.backlog)
+    if services.intake is not None:
+        _intake_health(services)
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -17,6 +17,7 @@ from doorstep import __version__
 _GROUPS: dict[str, str] = {
     "replicate": "sync.cli:replicate",
     "serve": "api.cli:serve",
+    "intake": "api.intake.cli:intake",
     "calendar": "dossiers.cli:calendar_group",
     "catalogue": "dossiers.cli:catalogue",
     "pki": "signing.cli:pki_group",

@@ -74,9 +74,16 @@ def test_merging_a_known_path_again_changes_nothing(paths: list[Path], data: st.
     tree = build(paths)
     again = data.draw(st.sampled_from(paths))
     result = rt.merge(tree, again.branch(), 1000)
-    assert result.outcome == "internal_node"
-    assert canonical(result.tree) == canonical(tree)
     assert result.stemmed == ()
+    # The revisions, leaves and winner never change.
+    assert rt.all_revs(result.tree) == rt.all_revs(tree)
+    assert rt.leaves(result.tree) == rt.leaves(tree)
+    # With one root nothing changes at all. With several (a partial history merged before
+    # its ancestors), pouchdb-merge grafts into the first overlapping root only, so a second
+    # pass may fold the roots together further and report it: the oracle checks that parity.
+    if len(tree) == 1:
+        assert result.outcome == "internal_node"
+        assert canonical(result.tree) == canonical(tree)
 
 
 @given(histories(), LIMITS)
