@@ -114,3 +114,24 @@ ALL_ERRORS: tuple[type[DocumentError], ...] = (
     PeerProtocolError,
     NotSupported,
 )
+
+_BY_NAME: dict[str, type[DocumentError]] = {kind.error: kind for kind in ALL_ERRORS}
+_BY_STATUS: dict[int, type[DocumentError]] = {
+    kind.status: kind
+    for kind in (BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge)
+}
+
+
+def named(error: str) -> type[DocumentError] | None:
+    """The error class whose CouchDB name is `error`, if any."""
+    return _BY_NAME.get(error)
+
+
+def from_answer(
+    status: int, error: str, reason: str, *, otherwise: type[DocumentError] = PeerProtocolError
+) -> DocumentError:
+    """The error a CouchDB-protocol answer stands for: its HTTP status decides, and 412's
+    two meanings are told apart by the `error` name; an unexpected status is `otherwise`."""
+    if status == 412:
+        return MissingStub(reason) if error == "missing_stub" else FileExists(reason)
+    return _BY_STATUS.get(status, otherwise)(reason)

@@ -270,9 +270,6 @@ class Gateway:
 
 
 def _as_error(error: str, reason: str) -> Exception:
-    from sync.errors import ALL_ERRORS
+    from sync.errors import named
 
-    for kind in ALL_ERRORS:
-        if kind.error == error:
-            return kind(reason)
-    return Forbidden(reason)
+    return (named(error) or Forbidden)(reason)

@@ -19,23 +19,15 @@ import httpx
 
 from sync.errors import (
     BadRequest,
-    Conflict,
     DocumentError,
     FileExists,
-    Forbidden,
-    MissingStub,
     NotFound,
     PeerProtocolError,
     PeerUnavailable,
-    TooLarge,
-    Unauthorized,
+    from_answer,
 )
 
 CHUNK = 64 * 1024
-_BY_STATUS: dict[int, type[DocumentError]] = {
-    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
-    413: TooLarge,
-}
 
 
 def _doc_path(doc_id: str) -> str:
@@ -52,14 +44,12 @@ def _error(response: httpx.Response) -> DocumentError:
         body = {}
     name = str(body.get("error", "")) if isinstance(body, dict) else ""
     reason = str(body.get("reason", response.text[:200])) if isinstance(body, dict) else ""
-    if response.status_code == 412:
-        return MissingStub(reason) if name == "missing_stub" else FileExists(reason)
     if response.status_code >= 500:
         return PeerUnavailable(f"CouchDB answered {response.status_code}: {reason}")
-    kind = _BY_STATUS.get(response.status_code)
-    if kind is None:
+    error = from_answer(response.status_code, name, reason)
+    if type(error) is PeerProtocolError:
         return PeerProtocolError(f"unexpected CouchDB answer {response.status_code}: {reason}")
-    return kind(reason)
+    return error
 
 
 class CouchAttachment:

@@ -26,15 +26,12 @@ from sync.errors import (
     BadRequest,
     Conflict,
     DocumentError,
-    FileExists,
     Forbidden,
-    MissingStub,
     NotFound,
     NotSupported,
     PeerProtocolError,
     PeerUnavailable,
-    TooLarge,
-    Unauthorized,
+    from_answer,
 )
 from sync.peers.base import Feed
 from sync.peers.retry import Backoff
@@ -54,14 +51,6 @@ from sync.protocol.model import (
 )
 
 _RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
-_ERRORS_BY_STATUS: dict[int, type[DocumentError]] = {
-    400: BadRequest,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    413: TooLarge,
-}
 
 
 def strip_credentials(url: str) -> str:
@@ -189,10 +178,7 @@ class HttpPeer:
         reason = str(data.get("reason", "")) if isinstance(data, dict) else ""
         where = f"{self.label}: {method} {path.split('?')[0]} → {response.status_code}"
         message = f"{where} {error}: {reason}".rstrip(": ")
-        if response.status_code == 412:
-            return MissingStub(message) if error == "missing_stub" else FileExists(message)
-        kind = _ERRORS_BY_STATUS.get(response.status_code, PeerProtocolError)
-        return kind(message)
+        return from_answer(response.status_code, error, message)
 
     def _json(self, response: httpx.Response) -> Any:
         try:
