@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEB_PACKAGES := poppler-utils qpdf softhsm2 fonts-dejavu-core
+DEB_PACKAGES := poppler-utils qpdf softhsm2 fonts-dejavu-core libnss3-tools
 TYPED_PACKAGES := sync dossiers signing field api
 PYTEST_ARGS ?=
 

@@ -17,11 +17,16 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import system
+from api.audit import controllers as audit_routes
 from api.auth import controllers as auth_routes
 from api.gateway import controllers as gateway_routes
+from api.handling import controllers as handling_routes
 from api.problems import error_response
+from api.register import controllers as register_routes
+from api.reports import controllers as report_routes
 from api.services import Services, open_services
 from api.settings import Settings, load_settings
+from api.visits import controllers as visit_routes
 
 
 def _metrics_middleware(app: ASGIApp) -> ASGIApp:
@@ -68,7 +73,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     if services is not None:
         state["services"] = services
     return Litestar(
-        route_handlers=[*system.ROUTES, *auth_routes.ROUTES, *gateway_routes.ROUTES],
+        route_handlers=[*system.ROUTES, *auth_routes.ROUTES, *gateway_routes.ROUTES,
+                        *audit_routes.ROUTES, *visit_routes.ROUTES, *report_routes.ROUTES,
+                        *handling_routes.ROUTES, *register_routes.ROUTES],
         exception_handlers={Exception: error_response},
         middleware=[_metrics_middleware],
         on_startup=[start],

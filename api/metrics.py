@@ -30,5 +30,13 @@ class Metrics:
         self.intake_errors = Gauge("doorstep_intake_last_error_timestamp",
                                    "Unix time of the intake worker's last error (0: none)",
                                    registry=r)
+        self.intake_oldest_seq = Gauge("doorstep_intake_oldest_pending_seq",
+                                       "Sequence of the oldest unprocessed change (0: none)",
+                                       registry=r)
+        self.intake_checkpoint = Gauge("doorstep_intake_checkpoint_seq",
+                                       "Sequence up to which intake has done every change",
+                                       registry=r)
+        self.intake_error_count = Gauge("doorstep_intake_errors", "Failures the intake worker "
+                                        "met since start (each retried or set aside)", registry=r)
         self.backlog = Gauge("doorstep_worker_backlog", "Changes a worker has still to read",
                              ["worker"], registry=r)

@@ -30,6 +30,9 @@ def _health(services: Services) -> tuple[int, dict[str, Any]]:
     services.metrics.backlog.labels("access_index").set(health.backlog)
     if services.intake is not None:
         report["workers"]["intake"] = _intake_health(services)
+    else:  # say so, rather than hide that dossiers are not being taken in
+        report["workers"]["intake"] = {"running": False, "reason": "no district PKI or "
+                                       "DOORSTEP_PKI_PASSPHRASE on this server"}
     return (200 if report["status"] == "ok" else 503), report
 
 
@@ -38,16 +41,20 @@ def _intake_health(services: Services) -> dict[str, Any]:
     health = services.intake.health
     metrics = services.metrics
     metrics.backlog.labels("intake").set(health.backlog)
-    metrics.intake_oldest.set(health.oldest_pending_age_seconds)
     metrics.intake_outcomes.labels("received").set(health.processed)
     metrics.intake_outcomes.labels("needs_attention").set(health.needs_attention)
     at = health.last_error_at
+    age = health.oldest_pending_age_seconds  # read once: it is counted at each read
+    metrics.intake_oldest.set(age)
     metrics.intake_errors.set(dt.datetime.fromisoformat(at).timestamp() if at else 0)
-    return {"backlog": health.backlog, "checkpoint_seq": health.checkpoint_seq,
+    metrics.intake_oldest_seq.set(health.oldest_pending_seq or 0)
+    metrics.intake_checkpoint.set(health.checkpoint_seq)
+    metrics.intake_error_count.set(health.errors)
+    return {"running": True, "backlog": health.backlog, "checkpoint_seq": health.checkpoint_seq,
             "oldest_pending_seq": health.oldest_pending_seq,
-            "oldest_pending_age_seconds": round(health.oldest_pending_age_seconds, 3),
+            "oldest_pending_age_seconds": round(age, 3),
             "processed": health.processed, "needs_attention": health.needs_attention,
-            "last_error": health.last_error, "last_error_at": at}
+            "errors": health.errors, "last_error": health.last_error, "last_error_at": at}
 
 
 @get("/health", summary="Storage and workers' state", tags=["system"])

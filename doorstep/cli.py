@@ -23,6 +23,7 @@ _GROUPS: dict[str, str] = {
     "pki": "signing.cli:pki_group",
     "sign": "field.cli:sign_command",
     "verify": "field.cli:verify_command",
+    "field": "field.device_cli:field_group",
 }
 
 

@@ -22,6 +22,8 @@ Sex = Literal["nam", "nu"]
 Role = Literal["officer", "handler", "supervisor"]
 Place = Literal["home", "office"]
 PriorityGroup = Literal["nguoi_cao_tuoi", "nguoi_co_cong", "nguoi_khuyet_tat", "bat_kha_khang"]
+# A cancelled visit stays on the officer's device, marked, rather than vanishing unexplained.
+VisitStatus = Literal["planned", "cancelled"]
 FormValue = str | int | bool
 # A time with its UTC offset: decoding refuses a naive time rather than guessing its zone.
 AwareDatetime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
@@ -107,6 +109,8 @@ class Visit(_Document, tag="visit", frozen=True, kw_only=True):
     priority_group: PriorityGroup
     officer_id: str
     planned_date: dt.date
+    status: VisitStatus = "planned"
+    cancel_reason: str | None = None
 
 
 class Dossier(_Document, tag="dossier", frozen=True, kw_only=True):

@@ -25,3 +25,20 @@ class DossierRefused(FieldAgentError):
 
 class AttachmentMissing(FieldAgentError):
     """A file named in the dossier's checklist cannot be read from the attachments folder."""
+
+
+class DeviceError(FieldAgentError):
+    """The device cannot do what was asked: no store, not enrolled, wiped."""
+
+
+class ServerRefused(FieldAgentError):
+    """The server refused the device's credentials or request (the message is the server's)."""
+
+
+class ServerUnreachable(FieldAgentError):
+    """The server could not be reached (no network, TLS failure, repeated 5xx)."""
+
+
+class WipeOrdered(FieldAgentError):
+    """The server answered 401 with `wipe: true`: this device was revoked or its officer
+    disabled; the device's store must be erased."""

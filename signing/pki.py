@@ -7,6 +7,9 @@ Guarantees:
   ≥ 2048 for keys we are handed), SHA-256 or stronger. `check_public_key` refuses the rest.
 - Device certificates carry digitalSignature + nonRepudiation, a CRL distribution point (hard-fail
   revocation checking does nothing without one) and the officer's name in Vietnamese (NFC).
+- The district's seal certificate (an organisation certificate naming the district authority,
+  same profile as a device's) is created with the PKI, or on first use for a directory made
+  before it existed; its key is stored encrypted like the CA keys.
 - A CRL's validity (`thisUpdate`..`nextUpdate`) covers the longest offline period, so a device
   holding it can validate offline; the CRLs are also published as a JSON reference document.
 - Nothing already stored is overwritten: `init_pki` refuses a directory that holds a PKI, and
@@ -43,6 +46,7 @@ REFERENCE_DOC_ID = "reference:district-pki"
 DEFAULT_OFFLINE_DAYS = 30
 ROOT_CRL_DAYS = 365
 DEVICE_VALIDITY_DAYS = 730
+SEAL_VALIDITY_DAYS = 3 * 365
 # Certificates start slightly in the past so a device whose clock lags still accepts them.
 BACKDATE = dt.timedelta(minutes=10)
 
@@ -66,7 +70,7 @@ _STRONG_HASHES = {"sha256", "sha384", "sha512", "sha3-256", "sha3-384", "sha3-51
 
 class IssuedCertificate(msgspec.Struct, frozen=True):
     serial: str  # upper-case hex
-    kind: Literal["device", "tsa"]
+    kind: Literal["device", "tsa", "seal"]
     subject: str
     not_after: str
     officer_id: str = ""
@@ -101,6 +105,8 @@ class PkiLayout:
         self.issuing_key = directory / "issuing.key"
         self.tsa_cert = directory / "tsa.pem"
         self.tsa_key = directory / "tsa.key"
+        self.seal_cert = directory / "seal.pem"
+        self.seal_key = directory / "seal.key"
         self.root_crl = directory / "root.crl"
         self.issuing_crl = directory / "issuing.crl"
         self.reference = directory / "crl-reference.json"
@@ -288,6 +294,22 @@ def _key_usage(*, sign: bool = False, nonrep: bool = False, ca: bool = False) ->
     )
 
 
+def seal_authority(district: str) -> str:
+    """The authority a district's seal names: its People's Committee."""
+    return f"Ủy ban nhân dân {district}"
+
+
+def seal_subject(district: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, district),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Con dấu điện tử"),
+            x509.NameAttribute(NameOID.COMMON_NAME, seal_authority(district)),
+        ]
+    )
+
+
 def _org_name(district: str, common_name: str) -> x509.Name:
     return x509.Name(
         [
@@ -405,6 +427,37 @@ class DistrictPki:
 
     def tsa_key(self, passphrase: bytes) -> PrivateKey:
         return _load_key(self.layout.tsa_key, passphrase)
+
+    def seal(self, passphrase: bytes) -> tuple[x509.Certificate, PrivateKey]:
+        """The district's seal certificate and key, created on first use if this directory
+        predates it (so existing data directories keep working)."""
+        if not self.layout.seal_cert.exists():
+            with self._mutation():
+                if not self.layout.seal_cert.exists():  # another process may have made it
+                    self._issue_seal(passphrase, _now())
+        return _load_cert(self.layout.seal_cert), _load_key(self.layout.seal_key, passphrase)
+
+    def _issue_seal(self, passphrase: bytes, now: dt.datetime) -> x509.Certificate:
+        issuing_key = _load_key(self.layout.issuing_key, passphrase)
+        key = ec.generate_private_key(ec.SECP256R1())
+        start = now - BACKDATE
+        cert = (
+            _builder(seal_subject(self.state.name), self.issuing_cert, key.public_key(),
+                     issuing_key, start, start + dt.timedelta(days=SEAL_VALIDITY_DAYS))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(sign=True, nonrep=True), critical=True)
+            .add_extension(_crl_dp(self.state.crl_url), critical=False)
+            .sign(issuing_key, _hash_for(issuing_key))
+        )
+        # The key first: a certificate on disk without its key would never be replaced.
+        _write_atomic(self.layout.seal_key, _encrypted_pem(key, passphrase))
+        _write_atomic(self.layout.seal_cert, cert.public_bytes(serialization.Encoding.PEM))
+        self.state.issued.append(IssuedCertificate(
+            serial=format_serial(cert.serial_number), kind="seal",
+            subject=cert.subject.rfc4514_string(), not_after=cert.not_valid_after_utc.isoformat(),
+        ))
+        self._save_state()
+        return cert
 
     def issue_device(
         self,
@@ -649,6 +702,7 @@ def init_pki(
     )
     _write_atomic(layout.state, msgspec.json.format(msgspec.json.encode(state)))
     pki = DistrictPki(layout, state)
+    pki._issue_seal(passphrase, now + BACKDATE)
     pki.publish_crls(passphrase, now=now + BACKDATE)
     return pki
 

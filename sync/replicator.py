@@ -32,6 +32,7 @@ from sync.protocol.checkpoint import SeqTracker
 from sync.protocol.ids import ReplicationSpec
 from sync.protocol.model import Change, ChangesPage, FetchError, Seq, WriteFailure
 from sync.protocol.session import (
+    IN_FLIGHT_BYTES,
     BatchResult,
     Call,
     Flow,
@@ -49,7 +50,7 @@ from sync.protocol.session import (
 T = TypeVar("T")
 MAX_REPORTED_FAILURES = 1000
 # Threads for per-document fetches and writes, per batch worker: they mostly wait on a
-# peer; each holds at most one group of attachment bodies (`session.HEAVY_BYTES`).
+# peer; together they hold at most `session.IN_FLIGHT_BYTES` of attachment bodies.
 DOC_WORKERS_PER_WORKER = 4
 
 
@@ -122,16 +123,19 @@ def _perform_or_error(call: Call, peers: Mapping[Side, Peer]) -> Any:
 
 
 def drive(
-    flow: Flow[T], peers: Mapping[Side, Peer], pool: ThreadPoolExecutor | None = None
+    flow: Flow[T],
+    peers: Mapping[Side, Peer],
+    pool: ThreadPoolExecutor | None = None,
+    budget: ByteBudget | None = None,
 ) -> T:
     """Run a protocol generator: perform each call it yields on the named peer, send the
     result back, or throw the peer's error into it. `Parallel` calls and `Fork` flows
-    run on `pool`."""
+    run on `pool`, the flows within `budget`."""
     try:
         step = next(flow)
         while True:
             if isinstance(step, Fork):
-                step = flow.send(_run_forked(step, peers, pool))
+                step = flow.send(_run_forked(step, peers, pool, budget))
                 continue
             if isinstance(step, Parallel):
                 if pool is None:
@@ -150,13 +154,46 @@ def drive(
         return stop.value  # type: ignore[no-any-return]
 
 
-def _run_forked(fork: Fork, peers: Mapping[Side, Peer],
-                pool: ThreadPoolExecutor | None) -> list[Any]:
+class ByteBudget:
+    """Bytes that running branches may hold together: `take` waits until a branch's weight
+    fits (a branch heavier than the whole budget runs when nothing else is held)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+        self._changed = threading.Condition()
+
+    def take(self, weight: int) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self.held == 0 or self.held + weight <= self.limit)
+            self.held += weight
+
+    def give_back(self, weight: int) -> None:
+        with self._changed:
+            self.held -= weight
+            self._changed.notify_all()
+
+
+def _run_forked(fork: Fork, peers: Mapping[Side, Peer], pool: ThreadPoolExecutor | None,
+                budget: ByteBudget | None) -> list[Any]:
     # Each branch runs its own calls in turn (pool=None: a branch never waits on the pool
     # it runs in). Every branch ends before an error is raised, so none writes afterwards.
     if pool is None:
         return [drive(branch, peers) for branch in fork.flows]
-    futures = [pool.submit(drive, branch, peers) for branch in fork.flows]
+    weights = fork.weights or (0,) * len(fork.flows)
+
+    def run(branch: Flow[Any], weight: int) -> Any:
+        try:
+            return drive(branch, peers)
+        finally:
+            if budget is not None:
+                budget.give_back(weight)
+
+    futures = []
+    for branch, weight in zip(fork.flows, weights, strict=True):
+        if budget is not None:
+            budget.take(weight)  # before submitting: a queued branch holds nothing yet
+        futures.append(pool.submit(run, branch, weight))
     wait(futures)
     return [future.result() for future in futures]
 
@@ -203,6 +240,7 @@ class Replication:
         self._last_checkpoint = 0.0
         self._estimate: int | None = None
         self._doc_pool: ThreadPoolExecutor | None = None
+        self._budget = ByteBudget(IN_FLIGHT_BYTES)  # attachment bodies held, all batches
 
     def stop(self) -> None:
         """Ask a continuous replication to finish (it checkpoints and returns)."""
@@ -305,7 +343,7 @@ class Replication:
         self._settle(session, tracker, in_flight, until=0)
 
     def _copy(self, session: Session, changes: tuple[Change, ...]) -> BatchResult:
-        return drive(copy_batch(session, changes), self._peers, self._doc_pool)
+        return drive(copy_batch(session, changes), self._peers, self._doc_pool, self._budget)
 
     def _settle(
         self,

@@ -13,6 +13,14 @@ Guarantees:
   `max_attempts` the dossier is set aside for attention too, so the feed moves on.
 - The embedded dossier JSON must equal the dossier document without its `_`-fields, and each
   embedded file must equal the dossier's attachment of the same name.
+- The receipt time is fixed once, by the first write of the receipt event (the device's claim
+  clamped to the intake's clock, `decisions.receipt_time`); a retry reads it back, so the
+  code's day, the appointment date and the outcome always agree with the event.
+- The district PKI (trust roots, CRLs, the TSA key) is opened once and reopened only when a
+  file in the PKI directory changes (a revocation publishes a new CRL): a device revoked
+  while the worker runs is refused from its next dossier on.
+- `health` is safe to read from another thread; the oldest pending change's age is counted
+  from when this worker first saw it waiting (the feed carries no write times).
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from dossiers.errors import DossierError
 from signing.ltv import add_long_term_validation
 from signing.pki import DistrictPki, TrustAnchors
 from signing.tsa import DistrictTimeStamper, TsaResponder
-from signing.verify import MESSAGES, ExpectedDossier, verify_document
+from signing.verify import MESSAGES, DocumentReport, ExpectedDossier, verify_document
 from sync.errors import Conflict, NotFound
 
 CHECKPOINT_ID = "_local/intake-checkpoint"
@@ -52,15 +60,55 @@ class IntakeHealth:
     checkpoint_seq: int = 0
     backlog: int = 0
     oldest_pending_seq: int | None = None
-    oldest_pending_age_seconds: float = 0.0
+    oldest_pending_since: float | None = None  # time.monotonic() when first seen waiting
     processed: int = 0
     needs_attention: int = 0
+    errors: int = 0
     last_error: str | None = None
     last_error_at: str | None = None
 
+    @property
+    def oldest_pending_age_seconds(self) -> float:
+        """Counted now, so a worker stuck in back-off shows its backlog growing older."""
+        since = self.oldest_pending_since
+        return 0.0 if since is None else max(0.0, time.monotonic() - since)
+
 
 class Refused(Exception):
-    """A check failed: the dossier needs attention (the message is Vietnamese)."""
+    """A check failed: the dossier needs attention (reasons in Vietnamese)."""
+
+    def __init__(self, reasons: list[str], signatures: dict[str, Any] | None = None) -> None:
+        super().__init__(reasons)
+        self.reasons, self.signatures = reasons, signatures
+
+
+class TransientFailure(Exception):
+    """A dossier could not be processed now (storage, TSA): the batch stops before it and is
+    retried; the message names the dossier and is already in `health.last_error`."""
+
+
+@dataclass(frozen=True)
+class _Tools:
+    """What one PKI state gives the worker: trust for validation, the TSA for B-LTA."""
+
+    fingerprint: tuple[tuple[str, int, int], ...]
+    trust: TrustAnchors
+    timestamper: DistrictTimeStamper
+
+
+def _pki_fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, modification times and sizes of the PKI's files (state, certificates, CRLs,
+    extra trust): any change, such as a new CRL, changes it."""
+    paths = [p for p in directory.iterdir() if p.is_file()]
+    extra = directory / "trust"
+    if extra.is_dir():
+        paths += [p for p in extra.iterdir() if p.is_file()]
+    found = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):  # replaced meanwhile: next call sees it
+            st = path.stat()
+            found.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(sorted(found))
 
 
 class IntakeWorker:
@@ -76,7 +124,7 @@ class IntakeWorker:
         self.max_attempts, self.poll_seconds = max_attempts, poll_seconds
         self.health = IntakeHealth()
         self._attempts: dict[str, int] = {}
-        self._pending_since: tuple[int, float] | None = None
+        self._tools: _Tools | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -94,6 +142,7 @@ class IntakeWorker:
         checkpoint = self._checkpoint()
         since = int(checkpoint.get("last_seq", 0))
         feed = self.central.changes(since=since, limit=self.batch, include_docs=True)
+        # Before the work, so a batch that keeps failing still shows its backlog.
         self._note_backlog(since, feed["results"])
         done = 0
         for change in feed["results"]:
@@ -102,23 +151,26 @@ class IntakeWorker:
             done += 1
         if done:
             checkpoint["_rev"] = self.central.put_local(checkpoint)["rev"]
-        self.health.checkpoint_seq = int(checkpoint.get("last_seq", 0))
-        self.health.backlog = max(0, int(self.central.info()["update_seq"])
-                                  - self.health.checkpoint_seq)
-        if self.health.backlog == 0:
-            self._pending_since = None
+        self._note_backlog(int(checkpoint.get("last_seq", 0)), None)
         return done
 
-    def _note_backlog(self, since: int, results: list[dict[str, Any]]) -> None:
+    def _note_backlog(self, since: int, results: list[dict[str, Any]] | None) -> None:
+        """Backlog and oldest waiting change after `since` (`results`: the changes read from
+        there; None after a batch, when only an empty backlog says nothing waits)."""
+        health = self.health
+        health.checkpoint_seq = since
+        health.backlog = max(0, int(self.central.info()["update_seq"]) - since)
+        if results is None:
+            if health.backlog == 0:
+                health.oldest_pending_seq = health.oldest_pending_since = None
+            return
         if not results:
-            self._pending_since = None
-            self.health.oldest_pending_seq, self.health.oldest_pending_age_seconds = None, 0.0
+            health.oldest_pending_seq = health.oldest_pending_since = None
             return
         first = int(results[0]["seq"])
-        if self._pending_since is None or self._pending_since[0] != first:
-            self._pending_since = (first, time.monotonic())
-        self.health.oldest_pending_seq = first
-        self.health.oldest_pending_age_seconds = time.monotonic() - self._pending_since[1]
+        if health.oldest_pending_seq != first or health.oldest_pending_since is None:
+            health.oldest_pending_since = time.monotonic()
+        health.oldest_pending_seq = first
 
     def _handle(self, change: dict[str, Any]) -> None:
         doc = change.get("doc")
@@ -129,16 +181,18 @@ class IntakeWorker:
             self.process(doc)
             self._attempts.pop(dossier_id, None)
         except Exception as exc:  # transient (storage, TSA): retry, then set aside
-            self._record_error(f"{dossier_id}: {type(exc).__name__}: {exc}")
+            message = f"{dossier_id}: {type(exc).__name__}: {exc}"
+            self._record_error(message)
             attempts = self._attempts.get(dossier_id, 0) + 1
             self._attempts[dossier_id] = attempts
             if attempts < self.max_attempts:
-                raise
+                raise TransientFailure(message) from exc
             self._write_attention(dossier_id, doc, [
                 f"Không tiếp nhận được sau {attempts} lần thử do lỗi hệ thống: {exc}"])
             self._attempts.pop(dossier_id, None)
 
     def _record_error(self, message: str) -> None:
+        self.health.errors += 1
         self.health.last_error = message
         self.health.last_error_at = self.clock().isoformat()
 
@@ -152,30 +206,55 @@ class IntakeWorker:
         try:
             self._receive(doc)
         except Refused as refusal:
-            self._write_attention(dossier_id, doc, refusal.args[0])
+            self._write_attention(dossier_id, doc, refusal.reasons, refusal.signatures)
 
     def _receive(self, doc: dict[str, Any]) -> None:
         submission = rules.submission_of(doc)
         if isinstance(submission, str):
             raise Refused([submission])
-        appointment = rules.appointment(submission, self.catalogue, self.calendar)
+        # Refuse an unknown procedure before anything is written for the dossier.
+        tentative = rules.receipt_time(submission, self.clock())
+        appointment = rules.appointment(submission, self.catalogue, self.calendar, tentative)
         if isinstance(appointment, str):
             raise Refused([appointment])
-        pki = DistrictPki.open(self.pki_dir)
-        trust = pki.trust()
-        pdf = self._checked_pdf(doc, trust)
-        code = self._allocate(submission)
-        upgraded = add_long_term_validation(
-            pdf, trust, DistrictTimeStamper(TsaResponder.from_pki(pki, self.passphrase)))
-        now = self.clock()
-        self._put_once(rules.receipt_event(submission, now))
-        outcome = rules.accepted_outcome(submission, code, appointment, now)
+        tools = self._current_tools()
+        pdf, report = self._checked_pdf(doc, tools.trust)
+        received = self._fix_receipt(submission)
+        if received != tentative:  # fixed by an earlier attempt: count from that time
+            appointment = rules.appointment(submission, self.catalogue, self.calendar, received)
+            assert isinstance(appointment, dt.date)  # the same procedure, found just above
+        code = self._allocate(submission, received)
+        upgraded = add_long_term_validation(pdf, tools.trust, tools.timestamper)
+        outcome = rules.accepted_outcome(submission, code, appointment, self.clock(),
+                                         received=received,
+                                         signatures=rules.signature_summary(report))
         outcome["_attachments"] = {rules.LTA_PDF: {
             "content_type": "application/pdf", "data": base64.b64encode(upgraded).decode()}}
         self._put_once(outcome)  # last: its presence means the dossier is done
         self.health.processed += 1
 
-    def _checked_pdf(self, doc: dict[str, Any], trust: TrustAnchors) -> bytes:
+    def _fix_receipt(self, submission: rules.Submission) -> dt.datetime:
+        """Write the receipt event once and answer its time (an earlier attempt's, if any)."""
+        event = rules.receipt_event(submission, rules.receipt_time(submission, self.clock()))
+        try:
+            self.central.put(event)
+        except Conflict:
+            event = self.central.get(event["_id"])
+        return dt.datetime.fromisoformat(str(event["at"]))
+
+    def _current_tools(self) -> _Tools:
+        """The PKI opened once, reopened when its files change (a new CRL, a new TSA key)."""
+        fingerprint = _pki_fingerprint(self.pki_dir)
+        if self._tools is None or self._tools.fingerprint != fingerprint:
+            pki = DistrictPki.open(self.pki_dir)
+            # One timestamper for many dossiers: pyHanko asks it for a size-estimating dummy
+            # token only once, instead of once per dossier.
+            stamper = DistrictTimeStamper(TsaResponder.from_pki(pki, self.passphrase))
+            self._tools = _Tools(fingerprint, pki.trust(), stamper)
+        return self._tools
+
+    def _checked_pdf(self, doc: dict[str, Any],
+                     trust: TrustAnchors) -> tuple[bytes, DocumentReport]:
         dossier_id = str(doc["_id"])
         names = set(doc.get("_attachments", {}))
         if rules.DECLARATION_PDF not in names:
@@ -186,11 +265,12 @@ class IntakeWorker:
         data = {k: v for k, v in doc.items() if not k.startswith("_")}
         report = verify_document(pdf, trust, ExpectedDossier(data, photos))
         if not report.ok:
-            raise Refused([MESSAGES[p] for p in report.all_problems()])
-        return bytes(pdf)
+            raise Refused([MESSAGES[p] for p in report.all_problems()],
+                          rules.signature_summary(report))
+        return bytes(pdf), report
 
-    def _allocate(self, submission: rules.Submission) -> Any:
-        day = rules.code_day(submission)
+    def _allocate(self, submission: rules.Submission, received: dt.datetime) -> Any:
+        day = rules.code_day(submission, received)
         while True:
             try:
                 counter = self.central.get(rules.counter_id(submission.agency_code, day))
@@ -209,8 +289,10 @@ class IntakeWorker:
             except Conflict:  # another worker took a number meanwhile: read again
                 continue
 
-    def _write_attention(self, dossier_id: str, doc: dict[str, Any], reasons: list[str]) -> None:
-        self._put_once(rules.attention_outcome(dossier_id, doc, reasons, self.clock()))
+    def _write_attention(self, dossier_id: str, doc: dict[str, Any], reasons: list[str],
+                         signatures: dict[str, Any] | None = None) -> None:
+        self._put_once(rules.attention_outcome(dossier_id, doc, reasons, self.clock(),
+                                               signatures=signatures))
         self.health.needs_attention += 1
 
     def _exists(self, doc_id: str) -> bool:
@@ -235,7 +317,8 @@ class IntakeWorker:
                 done = self.run_once()
                 delay = 0.0
             except Exception as exc:  # reported at /health; the loop must survive it
-                self._record_error(f"{type(exc).__name__}: {exc}")
+                if not isinstance(exc, TransientFailure):  # that one is recorded already
+                    self._record_error(f"{type(exc).__name__}: {exc}")
                 delay = min(60.0, max(1.0, delay * 2))
                 self._stop.wait(delay)
                 continue

@@ -47,6 +47,7 @@ from sync.protocol.model import (
 Side = Literal["source", "target"]
 BULK_BYTES = 8 * 1024 * 1024
 HEAVY_BYTES = 2 * 1024 * 1024  # attachment bytes per fetch-then-write group
+IN_FLIGHT_BYTES = 32 * 1024 * 1024  # attachment bytes fetched and not yet written, at most
 PROBE_EVERY = 10
 ALL_MISSING = 0.98  # share of revisions missing above which `_revs_diff` is skipped
 T = TypeVar("T")
@@ -73,10 +74,13 @@ class Parallel:
 @dataclass(frozen=True, slots=True)
 class Fork:
     """Sub-flows that do not depend on each other: a driver may run them concurrently
-    (each with its calls one after another). It sends back one entry per flow, in order:
-    its result; an error that ends a flow is raised once every flow has ended."""
+    (each with its calls one after another). `weights`, when given, are the attachment
+    bytes each flow holds while it runs: a driver keeps their sum within its budget
+    (`IN_FLIGHT_BYTES`). It sends back one entry per flow, in order: its result; an error
+    that ends a flow is raised once every flow has ended."""
 
     flows: tuple[Generator[Call | Parallel | Fork, Any, Any], ...]
+    weights: tuple[int, ...] = ()
 
 
 Flow = Generator[Call | Parallel | Fork, Any, T]
@@ -176,21 +180,34 @@ def _revs_by_doc(changes: Sequence[Change]) -> dict[str, list[str]]:
 def _taken_from_feed(
     changes: Sequence[Change], wanted: list[Wanted]
 ) -> tuple[list[Revision], list[Wanted]]:
-    """Revisions the feed already carried in full: a first-generation winner (its history
-    is itself) whose attachments, if any, are in the body. PouchDB's replicator makes the
-    same shortcut for first revisions; it saves the source a `_bulk_get`."""
+    """Revisions the feed already carried: a first-generation winner (its history is
+    itself), with its attachments as stubs that say what to fetch (`revpos`, `length`).
+    PouchDB's replicator makes the same shortcut for first revisions; it saves the source
+    a `_bulk_get`, and the bodies of a first sync start flowing one round trip sooner."""
     bodies = {c.id: c.doc for c in changes if c.doc is not None}
     taken: list[Revision] = []
     rest: list[Wanted] = []
     for w in wanted:
         doc = bodies.get(w.id)
         if (doc is None or doc.get("_rev") != w.rev or _generation(w.rev) != 1
-                or doc.get("_attachments")):
+                or not _described(doc.get("_attachments"))):
             rest.append(w)
             continue
         rev_hash = w.rev.partition("-")[2]
         taken.append(Revision({**doc, "_revisions": {"start": 1, "ids": [rev_hash]}}))
     return taken, rest
+
+
+def _described(atts: Any) -> bool:
+    """No attachments, or stubs each saying which revision added it and how long it is."""
+    if atts is None:
+        return True
+    return isinstance(atts, dict) and all(
+        isinstance(att, dict) and att.get("stub") is True
+        and isinstance(att.get("revpos"), int) and att["revpos"] >= 1
+        and isinstance(att.get("length"), int)
+        for att in atts.values()
+    )
 
 
 def docs_in_feed(session: Session) -> bool:
@@ -239,15 +256,15 @@ def copy_batch(session: Session, changes: Sequence[Change]) -> Flow[BatchResult]
     if not wanted:
         return BatchResult(missing_checked=checked)
     found = len(wanted)
-    from_feed, wanted = _taken_from_feed(changes, wanted)
-    revisions, heavy, fetch_errors = yield from _fetch(session, wanted)
-    revisions = from_feed + revisions
+    revisions, heavy, fetch_errors = yield from _fetch(session, wanted, changes)
     multipart_writes = session.target_info.multipart_writes
     written, write_failures = yield from _write(revisions, multipart_writes)
     read = len(revisions)
     if heavy:
-        groups = _heavy_groups(heavy, HEAVY_BYTES)
-        answers = yield Fork(tuple(_copy_heavy(g, multipart_writes) for g in groups))
+        group_bytes = HEAVY_BYTES if multipart_writes else BULK_BYTES
+        groups = _heavy_groups(heavy, group_bytes)
+        answers = yield Fork(tuple(_copy_heavy(g, multipart_writes) for g in groups),
+                             weights=tuple(sum(h.weight for h in g) for g in groups))
         for copied in answers:
             read += copied.docs_read
             written += copied.docs_written
@@ -305,20 +322,20 @@ def _copy_heavy(group: Sequence[Heavy], multipart_writes: bool) -> Flow[BatchRes
 
 
 def _fetch(
-    session: Session, wanted: Sequence[Wanted]
+    session: Session, wanted: list[Wanted], changes: Sequence[Change]
 ) -> Flow[tuple[list[Revision], list[Heavy], list[FetchError]]]:
     """The wanted revisions as they can be written now, the ones whose attachment bodies
     must still be fetched, and the ones the source could not give."""
-    results: list[Revision | FetchError] = []
-    if not wanted:
-        return [], [], []  # (an empty `_bulk_get` never gets an answer from PouchDB Server)
-    if session.use_bulk_get:
+    from_feed, rest = _taken_from_feed(changes, wanted)
+    results: list[Revision | FetchError] = list(from_feed)
+    # (an empty `_bulk_get` never gets an answer from PouchDB Server)
+    if rest and session.use_bulk_get:
         try:
-            results = yield Call("source", "bulk_get", (wanted,))
+            results += yield Call("source", "bulk_get", (rest,))
         except NotSupported:
             session.use_bulk_get = False
-    if not session.use_bulk_get:
-        results = yield from _fetch_each(wanted)
+    if rest and not session.use_bulk_get:
+        results += yield from _fetch_each(rest)
     since = {(w.id, w.rev): w.atts_since for w in wanted}
     by_id = {w.id: w.atts_since for w in wanted}
     revisions: list[Revision] = []

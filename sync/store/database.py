@@ -29,6 +29,7 @@ from sync.errors import BadRequest, Conflict, DocumentError, NotFound, Unauthori
 from sync.store import attachments as atts
 from sync.store import maintenance, query
 from sync.store.changes import ChangesRequest, WriteSignal, parse_since, read_changes
+from sync.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 from sync.store.crypto import Cipher
 from sync.store.documents import LOCAL_PREFIX, Incoming, parse_json, split
 from sync.store.documents import project as project_fields
@@ -64,6 +65,10 @@ class Database:
         except BaseException:
             self._writer.close()
             raise
+        # WAL checkpoints (and their fsyncs) run on a thread of their own: checkpoint.py.
+        self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+        self._checkpointer = Checkpointer(path, connect)
+        weakref.finalize(self, self._checkpointer.close)
         self._write_lock = threading.RLock()
         self._local = threading.local()
         # Weak: a thread's reader connection closes when the thread ends.
@@ -125,12 +130,14 @@ class Database:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            self._checkpointer.committed()
         self._signal.notify()
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._checkpointer.close()  # first: closing the writer last checkpoints the log
         with self._write_lock:
             self._writer.close()
         with self._readers_lock:
@@ -415,7 +422,10 @@ class Database:
                 except DocumentError as exc:
                     outcomes[index] = _error(raw.get("_id"), raw, exc)
         if len(incoming) == len(outcomes):  # the common case: one rev or error per doc
-            results = [_result(doc, rev) for doc, rev in zip(incoming, revs, strict=True)]
+            results = [
+                {"ok": True, "id": doc.id, "rev": rev} if type(rev) is str else _result(doc, rev)
+                for doc, rev in zip(incoming, revs, strict=True)
+            ]
         else:
             rev_iter = iter(revs)
             results = [
@@ -544,7 +554,7 @@ class Database:
         """Drop bodies of non-leaf revisions and attachment data nothing refers to."""
         with self._writing() as conn:
             maintenance.compact(conn)
-        with self._write_lock:
+        with self._write_lock, self._checkpointer.paused():
             self._writer.execute("PRAGMA incremental_vacuum")
             self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

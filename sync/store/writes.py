@@ -28,11 +28,37 @@ _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
 
-@dataclass(slots=True)
 class DocState:
-    tree: revtree.RevTree
-    winner: str
-    deleted: bool
+    """A document's revision tree and winner as the batch sees them.
+
+    A document this batch creates (`DocState.created`) has a one-node tree: it is built
+    only if something asks for it (the same id edited again in the batch), and `encoded`
+    writes its bytes directly. A bulk insert of new documents then allocates no tree
+    objects at all, which the garbage collector would otherwise keep scanning.
+    """
+
+    __slots__ = ("_tree", "deleted", "winner")
+
+    def __init__(self, tree: revtree.RevTree | None, winner: str, deleted: bool) -> None:
+        self._tree = tree
+        self.winner = winner
+        self.deleted = deleted
+
+    @classmethod
+    def created(cls, rev: str, deleted: bool) -> DocState:
+        """A new document whose only revision is `rev` (generation 1, body stored)."""
+        return cls(None, rev, deleted)
+
+    @property
+    def tree(self) -> revtree.RevTree:
+        if self._tree is None:  # what path_for_edit(None, …) builds for a first revision
+            self._tree = [revtree.RevBranch(1, revtree.RevNode(self.winner[2:], self.deleted))]
+        return self._tree
+
+    def encoded(self) -> bytes:
+        if self._tree is None:  # encode_tree's bytes for that one node; the hash is hex
+            return b'[2,[1,"%b",%d,0]]' % (self.winner[2:].encode(), self.deleted)
+        return encode_tree(self._tree)
 
 
 @dataclass(slots=True)
@@ -123,24 +149,33 @@ class Writer:
     ) -> str:
         """A normal edit (new_edits=true): the new rev, or Conflict."""
         state = batch.states.get(doc.id)
+        if state is None and doc.rev is None and not doc.attachments:
+            return self._create(batch, doc)
         parent = _parent_for_edit(state, doc)
         if doc.attachments:
             resolved = self._resolve(doc, parent, streams)
             digests = resolved.digests() if resolved.meta else ()
-        else:  # the common case: no attachments, nothing to read or resolve
+        else:  # no attachments: nothing to read or resolve
             resolved, digests = atts.NO_ATTACHMENTS, ()
         canonical = canonical_body(doc.body, self.max_doc_bytes)
         rev = revtree.rev_id_for_canonical(parent, doc.deleted, canonical, digests)
         data = self._seal(doc, rev, canonical, resolved)
         if state is None:
-            # The cheap path for a new document: its tree is one root node at generation 1
-            # (what path_for_edit(None, …) builds, without re-parsing the rev we just made).
-            node = revtree.RevNode(rev[2:], doc.deleted)  # positional: measurably cheaper
-            batch.states[doc.id] = DocState([revtree.RevBranch(1, node)], rev, doc.deleted)
+            batch.states[doc.id] = DocState.created(rev, doc.deleted)
         else:
             path = revtree.path_for_edit(parent, rev, doc.deleted)
             self._merge(batch, doc.id, state, path)
         self._append(batch, doc.id, rev, data, resolved)
+        return rev
+
+    def _create(self, batch: Batch, doc: Incoming) -> str:
+        """`edit` of a document new to the database, without attachments (a bulk insert's
+        every document): no parent to check, no tree to merge, no attachment to resolve."""
+        canonical = canonical_body(doc.body, self.max_doc_bytes)
+        rev = revtree.rev_id_for_canonical(None, doc.deleted, canonical)
+        batch.rev_rows.append((doc.id, rev, self._seal(doc, rev, canonical, atts.NO_ATTACHMENTS)))
+        batch.states[doc.id] = DocState.created(rev, doc.deleted)
+        batch.changed[doc.id] = None
         return rev
 
     def _resolve(
@@ -251,7 +286,7 @@ def flush(conn: sqlite3.Connection, batch: Batch, update_seq: int) -> int:
     doc_rows = []
     for seq, doc_id in enumerate(batch.changed, update_seq + 1):
         state = states[doc_id]  # sqlite3 stores the bool `deleted` as 0 or 1
-        doc_rows.append((doc_id, seq, state.winner, state.deleted, encode_tree(state.tree)))
+        doc_rows.append((doc_id, seq, state.winner, state.deleted, state.encoded()))
     conn.executemany(
         "INSERT INTO docs(doc_id, seq, winner, deleted, tree) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(doc_id) DO UPDATE SET seq = excluded.seq, winner = excluded.winner, "

@@ -18,8 +18,13 @@ from intake_helpers import (
     store_dossier,
 )
 
+from api.intake import decisions as rules
 from api.intake.worker import CHECKPOINT_ID, IntakeWorker
+from dossiers.calendar import default_calendar
+from dossiers.catalogue import load_catalogue
+from dossiers.deadlines import DeadlinePolicy
 from dossiers.models import Event
+from dossiers.workflow import fold
 from signing.verify import MESSAGES, Problem, verify_document
 from sync.store import Store
 
@@ -64,6 +69,84 @@ def test_a_good_dossier_is_received_with_code_date_event_and_lta(
     assert report.level == "PAdES-B-LTA"
     assert worker.health.processed == 1 and worker.health.last_error is None
     assert worker.health.checkpoint_seq == central.get_local(CHECKPOINT_ID)["last_seq"]
+    # The receipt event is at the device's claimed time, so the workflow's own due date (what
+    # the register shows) is the outcome's appointment date.
+    assert decoded.at == dt.datetime.fromisoformat(data["received_at"])
+    assert outcome["received_at"] == outcome["claimed_received_at"] == data["received_at"]
+    policy = DeadlinePolicy(default_calendar(), load_catalogue().get(data["procedure_code"])
+                            .versions[0].time_limit.for_form({}))
+    state = fold([decoded], policy)
+    assert state.due_date == dt.date.fromisoformat(outcome["appointment_date"])
+    signatures = outcome["signatures"]
+    assert signatures["ok"] is True and signatures["level"] == "PAdES-B-B"
+    assert signatures["modification"] in {"NONE", "FORM_FILLING"}
+    drawn, device = signatures["items"]
+    assert drawn["kind"] == "citizen_drawn" and device["kind"] == "device"
+    assert device["signer"] and device["certificate_serial"] == format(
+        district.device.certificate.serial_number, "X")
+    assert device["valid"] and device["trusted"] and device["revocation_checked"]
+    assert dt.datetime.fromisoformat(device["claimed_time"]) <= dt.datetime.now(dt.UTC)
+
+
+def test_a_device_clock_ahead_never_puts_the_receipt_after_the_intake(
+        district: District, central: Any) -> None:
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    data = dossier_data(11, received_at=ahead)
+    store_dossier(central, "dossier:11", data, signed_pdf(district, data, district.signer()))
+    worker = IntakeWorker(central, district.directory, PASSPHRASE)
+    before = dt.datetime.now(dt.UTC)
+    _drain(worker)
+    outcome = central.get("intake:dossier:11")
+    assert outcome["status"] == "received", outcome.get("reasons")
+    event = central.get("event:dossier:11:received")
+    at = dt.datetime.fromisoformat(event["at"])
+    assert before <= at <= dt.datetime.now(dt.UTC)
+    assert outcome["received_at"] == at.isoformat()
+    assert outcome["claimed_received_at"] == ahead.isoformat()
+    local_day = at.astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+    assert outcome["official_code"].split("-")[1] == f"{local_day:%y%m%d}"
+    assert outcome["appointment_date"] == default_calendar().due_date(
+        at, load_catalogue().get(data["procedure_code"]).versions[0].time_limit.for_form({}),
+    ).isoformat()
+
+
+def test_a_retry_keeps_the_receipt_time_of_the_first_attempt(
+        district: District, central: Any) -> None:
+    data = dossier_data(12)
+    store_dossier(central, "dossier:12", data, signed_pdf(district, data, district.signer()))
+    first_time = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    # An earlier attempt wrote the receipt event (its clock then) and died before the outcome.
+    submission = rules.submission_of(central.get("dossier:12"))
+    assert isinstance(submission, rules.Submission)
+    central.put(rules.receipt_event(submission, first_time))
+    _drain(IntakeWorker(central, district.directory, PASSPHRASE))
+    outcome = central.get("intake:dossier:12")
+    assert dt.datetime.fromisoformat(outcome["received_at"]) == first_time
+    assert outcome["appointment_date"] == default_calendar().due_date(
+        first_time,
+        load_catalogue().get(data["procedure_code"]).versions[0].time_limit.for_form({}),
+    ).isoformat()
+
+
+def test_a_device_revoked_while_the_worker_runs_is_refused_from_then_on(
+        district: District, central: Any) -> None:
+    worker = IntakeWorker(central, district.directory, PASSPHRASE)
+    first, second = dossier_data(13), dossier_data(14)
+    store_dossier(central, "dossier:13", first, signed_pdf(district, first, district.signer()))
+    _drain(worker)
+    assert central.get("intake:dossier:13")["status"] == "received"
+    pdf = signed_pdf(district, second, district.signer())
+    district.district.revoke(PASSPHRASE, district.device.certificate.serial_number,
+                             "keyCompromise",
+                             at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    store_dossier(central, "dossier:14", second, pdf)
+    _drain(worker)  # the same worker: it must see the new CRL
+    outcome = central.get("intake:dossier:14")
+    assert outcome["status"] == "needs_attention"
+    assert MESSAGES[Problem.REVOKED] in outcome["reasons"]
+    device = outcome["signatures"]["items"][-1]
+    assert device["kind"] == "device" and device["revocation_checked"] is True
+    assert device["trusted"] is False and MESSAGES[Problem.REVOKED] in device["problems"]
 
 
 def test_a_tampered_pdf_needs_attention_with_vietnamese_reasons(
@@ -133,7 +216,8 @@ def test_transient_failure_retries_then_sets_aside_without_blocking(
     with pytest.raises(Exception, match=r"(?i)passphrase|decrypt|password"):
         worker.run_once()  # the TSA key cannot be opened: a transient failure
     assert worker.health.last_error is not None and "dossier:6" in worker.health.last_error
-    assert worker.health.checkpoint_seq == 0 and worker.health.backlog == 0
+    assert worker.health.checkpoint_seq == 0 and worker.health.backlog >= 1
+    assert worker.health.oldest_pending_seq is not None and worker.health.errors == 1
     with pytest.raises(Exception, match="missing"):
         central.get_local(CHECKPOINT_ID)
     _drain(worker)  # the second attempt gives up on it and the feed moves on

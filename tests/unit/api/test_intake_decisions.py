@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import msgspec
 import pytest
@@ -12,6 +13,8 @@ from dossiers.calendar import default_calendar
 from dossiers.catalogue import load_catalogue
 from dossiers.errors import DossierError
 from dossiers.models import Event
+from signing.forms import CITIZEN_FIELD, OFFICER_FIELD
+from signing.verify import MESSAGES, DocumentReport, Problem, SignatureReport
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 PROCEDURE = "1.000419"
@@ -104,3 +107,98 @@ def test_outcomes_have_deterministic_ids_and_reasons() -> None:
     assert bad["_id"] == "intake:dossier:1" and bad["status"] == "needs_attention"
     assert bad["reasons"] == ["Lý do A", "Lý do B"]
     assert rules.attention_outcome("d", {}, [], now)["reasons"]  # never without a reason
+
+
+# --- the receipt time ------------------------------------------------------------------------
+
+
+def test_the_receipt_time_is_the_claim_unless_the_device_clock_runs_ahead() -> None:
+    submission = _submission(received_at="2026-11-27T09:00:00+07:00")
+    later = dt.datetime(2026, 11, 27, 10, 0, tzinfo=ICT)
+    assert rules.receipt_time(submission, later) == submission.received_at
+    earlier = dt.datetime(2026, 11, 27, 8, 0, tzinfo=ICT)  # the device claims a future time
+    assert rules.receipt_time(submission, earlier) == earlier
+
+
+def test_appointment_code_day_and_outcome_follow_the_receipt_time() -> None:
+    # A device clock a day ahead: the claim is Saturday 00:30, intake runs on Friday 16:00.
+    submission = _submission(received_at="2026-11-28T00:30:00+07:00")
+    now = dt.datetime(2026, 11, 27, 16, 0, tzinfo=ICT)
+    received = rules.receipt_time(submission, now)
+    assert rules.code_day(submission, received) == dt.date(2026, 11, 27)
+    assert rules.code_day(submission) == dt.date(2026, 11, 28)
+    catalogue, calendar = load_catalogue(), default_calendar()
+    due = rules.appointment(submission, catalogue, calendar, received)
+    assert due == calendar.due_date(received, catalogue.get(PROCEDURE).versions[0]
+                                    .time_limit.for_form({}))
+    code, _ = rules.allocate(None, "000.00.01.H22", dt.date(2026, 11, 27), "dossier:1")
+    outcome = rules.accepted_outcome(submission, code, dt.date(2026, 12, 4), now,
+                                     received=received)
+    assert outcome["received_at"] == received.isoformat()
+    assert outcome["claimed_received_at"] == "2026-11-28T00:30:00+07:00"
+    event = rules.receipt_event(submission, received)
+    assert dt.datetime.fromisoformat(event["at"]) == received
+
+
+# --- the signature summary --------------------------------------------------------------------
+
+
+def _sig(field: str, *, kind: str = "signature", problems: tuple[Problem, ...] = (),
+         trusted: bool = True, valid: bool = True, modification: str | None = "FORM_FILLING",
+         revoked_at: str | None = None) -> SignatureReport:
+    return SignatureReport(field=field, kind=kind, signer="Trần Văn Đức", signer_serial="1A2B",
+                           claimed_time="2026-11-27T02:00:00+00:00", intact=True, valid=valid,
+                           trusted=trusted, revoked_at=revoked_at, modification=modification,
+                           problems=problems)
+
+
+def test_a_drawn_citizen_signature_and_the_device_signature_are_reported() -> None:
+    report = DocumentReport(signatures=(_sig(OFFICER_FIELD, modification="NONE"),),
+                            attachments=(), problems=(), level="PAdES-B-B",
+                            drawn_signature=True)
+    summary = rules.signature_summary(report)
+    assert summary["ok"] is True and summary["level"] == "PAdES-B-B"
+    assert summary["modification"] == "NONE"
+    drawn, device = summary["items"]
+    assert drawn["kind"] == "citizen_drawn" and drawn["field"] == CITIZEN_FIELD
+    assert drawn["signer"] is None and drawn["valid"] is None
+    assert device == {
+        "field": OFFICER_FIELD, "kind": "device",
+        "label": "Chữ ký số của thiết bị cán bộ tiếp nhận", "signer": "Trần Văn Đức",
+        "certificate_serial": "1A2B", "claimed_time": "2026-11-27T02:00:00+00:00",
+        "valid": True, "trusted": True, "revocation_checked": True, "revoked_at": None,
+        "modification": "NONE", "ok": True, "problems": []}
+    assert json.loads(json.dumps(summary)) == summary  # plain JSON, stored as is
+
+
+def test_a_citizen_certificate_signature_and_the_worst_modification_level() -> None:
+    report = DocumentReport(
+        signatures=(_sig(CITIZEN_FIELD, modification="FORM_FILLING"),
+                    _sig(OFFICER_FIELD, modification="NONE"),
+                    _sig("Timestamp", kind="timestamp", modification="LTA_UPDATES")),
+        attachments=(), problems=(), level="PAdES-B-LTA")
+    summary = rules.signature_summary(report)
+    assert [i["kind"] for i in summary["items"]] == ["citizen_certificate", "device", "timestamp"]
+    assert summary["modification"] == "FORM_FILLING"
+    assert rules.document_modification(DocumentReport((), (), (), "")) is None
+
+
+def test_failures_name_what_was_checked_in_vietnamese() -> None:
+    revoked = _sig(OFFICER_FIELD, trusted=False, problems=(Problem.REVOKED,),
+                   revoked_at="2026-11-26T00:00:00+00:00")
+    no_crl = _sig(CITIZEN_FIELD, trusted=False, problems=(Problem.NO_REVOCATION_INFO,))
+    broken = _sig("Other", valid=False, trusted=False, problems=(Problem.INTEGRITY,),
+                  modification="OTHER")
+    report = DocumentReport(signatures=(no_crl, revoked, broken), attachments=(),
+                            problems=(Problem.DOSSIER_MISMATCH,), level="PAdES-B-B")
+    summary = rules.signature_summary(report)
+    citizen, device, other = summary["items"]
+    assert summary["ok"] is False and summary["modification"] == "OTHER"
+    assert summary["problems"] == [MESSAGES[Problem.DOSSIER_MISMATCH]]
+    assert device["revocation_checked"] is True and device["revoked_at"].startswith("2026-11-26")
+    assert device["problems"] == [MESSAGES[Problem.REVOKED]] and device["ok"] is False
+    assert citizen["revocation_checked"] is False and citizen["trusted"] is False
+    assert other["kind"] == "other" and other["valid"] is False
+    outcome = rules.attention_outcome("dossier:1", _doc(), ["x"], dt.datetime.now(dt.UTC),
+                                      signatures=summary)
+    assert outcome["signatures"]["items"][1]["problems"] == [MESSAGES[Problem.REVOKED]]

@@ -252,9 +252,11 @@ def test_first_generation_bodies_from_the_feed_skip_bulk_get():
     s = session()
     feed = [Change(1, "a", ("1-aa",), doc={"_id": "a", "_rev": "1-aa", "v": 1}),
             Change(2, "b", ("2-bb",), doc={"_id": "b", "_rev": "2-bb"}),  # no history: fetch
-            Change(3, "c", ("1-cc",), doc={"_id": "c", "_rev": "1-cc",
-                                           "_attachments": {"f": {"stub": True}}})]
-    fetched, written = [], []
+            Change(3, "c", ("1-cc",), doc={"_id": "c", "_rev": "1-cc",  # stub says nothing
+                                           "_attachments": {"f": {"stub": True}}}),
+            Change(4, "d", ("1-dd",), doc={"_id": "d", "_rev": "1-dd", "_attachments": {
+                "f": {"stub": True, "revpos": 1, "length": 4, "digest": "md5-x"}}})]
+    fetched, written, bodies = [], [], []
 
     def answer(call: Call):
         if call.method == "revs_diff":
@@ -262,23 +264,33 @@ def test_first_generation_bodies_from_the_feed_skip_bulk_get():
         if call.method == "bulk_get":
             fetched.extend(w.id for w in call.args[0])
             return [Revision(doc(w.id, w.rev)) for w in call.args[0]]
+        if call.method == "fetch_attachments":  # straight from the feed's stubs
+            stubbed, since = call.args
+            assert stubbed.doc["_revisions"] == {"start": 1, "ids": ["dd"]} and since == ()
+            bodies.append(stubbed.id)
+            att = {"content_type": "text/plain", "follows": True, "revpos": 1}
+            return [Revision({**stubbed.doc, "_attachments": {"f": att}}, {"f": b"body"})]
+        if call.method == "put_revision":
+            written.append(call.args[0].doc)
+            return None
         if call.method == "bulk_docs":
             written.extend(call.args[0])
             return []
         raise AssertionError(call)
 
     result, _ = run(copy_batch(s, feed), answer)
-    assert fetched == ["b", "c"] and result.docs_written == 3
+    assert fetched == ["b", "c"] and bodies == ["d"] and result.docs_written == 4
     from_feed = next(d for d in written if d["_id"] == "a")
     assert from_feed["_revisions"] == {"start": 1, "ids": ["aa"]} and from_feed["v"] == 1
 
 
 def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
-    from sync.protocol.session import HEAVY_BYTES
+    from sync.protocol.session import BULK_BYTES
 
     s = session()
     s.target_info = PeerInfo("db", 0, multipart_writes=False)  # inline _bulk_docs target
-    sizes = {"a": HEAVY_BYTES // 2, "b": HEAVY_BYTES // 2, "c": 5 * HEAVY_BYTES, "d": 1}
+    # one _bulk_docs per group of up to BULK_BYTES: each request costs the server
+    sizes = {"a": BULK_BYTES // 2, "b": BULK_BYTES // 2, "c": 2 * BULK_BYTES, "d": 1}
     stub = {"content_type": "image/jpeg", "stub": True, "revpos": 1, "digest": "md5-x"}
     writes = []
 
@@ -304,6 +316,7 @@ def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
     while not isinstance(step, Fork):  # revs_diff, bulk_get: nothing written yet
         step = flow.send(answer(step))
     assert writes == [] and len(step.flows) == 3
+    assert step.weights == (BULK_BYTES, 2 * BULK_BYTES, 1)  # what each branch holds
     # a and b share a group; c (over the budget) goes alone; d starts the next one
     branches = [run(branch, answer)[0] for branch in step.flows]
     assert writes == [["a", "b"], ["c"], ["d"]]
@@ -311,3 +324,34 @@ def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
         flow.send(branches)
     result = stop.value.value
     assert result.docs_read == result.docs_written == 4 and not result.failures
+
+
+def test_a_target_taking_bodies_apart_gets_smaller_groups_written_one_by_one():
+    from sync.protocol.session import HEAVY_BYTES
+
+    s = session()  # the default target takes bodies apart (multipart, the store)
+    stub = {"content_type": "image/jpeg", "stub": True, "revpos": 1, "digest": "md5-x",
+            "length": HEAVY_BYTES // 2}
+    puts = []
+
+    def answer(call: Call):
+        if call.method == "revs_diff":
+            return [Missing(i, tuple(r)) for i, r in call.args[0].items()]
+        if call.method == "bulk_get":
+            return [Revision(doc(w.id, w.rev, _attachments={"f": stub})) for w in call.args[0]]
+        if call.method == "fetch_attachments":
+            att = {"content_type": "image/jpeg", "follows": True, "revpos": 1}
+            return [Revision({**call.args[0].doc, "_attachments": {"f": att}}, {"f": b"x"})]
+        if call.method == "put_revision":
+            puts.append(call.args[0].id)
+            return None
+        raise AssertionError(call)
+
+    flow = copy_batch(s, [Change(n, i, ("1-a",)) for n, i in enumerate("abcde")])
+    step = next(flow)
+    while not isinstance(step, Fork):
+        step = flow.send(answer(step))
+    assert step.weights == (HEAVY_BYTES, HEAVY_BYTES, HEAVY_BYTES // 2)
+    branches = [run(branch, answer)[0] for branch in step.flows]
+    assert puts == list("abcde")
+    assert sum(b.docs_written for b in branches) == 5

@@ -1,0 +1,146 @@
+"""Reports and exports routes: thin; parameters are checked by `params`, work is done by
+`Reports` in a worker thread. Handlers and supervisors only. Every answer that lists
+dossiers (the overdue list, both exports) is written to the audit log before it is sent:
+an act that cannot be logged is not served.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
+
+from api.auth.controllers import current_identity, require
+from api.auth.service import Identity
+from api.reports import params
+from api.reports.schemas import OverdueReport, ResolutionReport, TimelinessReport, VolumeReport
+from api.reports.service import Export, Reports
+
+ROLES = ("handler", "supervisor")
+SKIPPED_HEADER = "Doorstep-Skipped-Dossiers"
+
+# Optional strings, checked by `params`: its 400 names the parameter in Vietnamese.
+From = Annotated[str | None, QueryParameter(
+    name="from", required=False, description="First day of receipt, YYYY-MM-DD")]
+To = Annotated[str | None, QueryParameter(
+    name="to", required=False, description="Last day of receipt, YYYY-MM-DD (inclusive)")]
+By = Annotated[str | None, QueryParameter(
+    name="by", required=False, description="procedure | officer | ward | month")]
+
+
+def _reports(request: Request[Any, Any, Any]) -> Reports:
+    return Reports(request.app.state.services)
+
+
+def _audit(request: Request[Any, Any, Any], identity: Identity, action: str,
+           dossier_ids: list[str], detail: str) -> None:
+    request.app.state.services.audit.record(identity, action, dossier_ids, detail)
+
+
+class ReportController(Controller):
+    path = "/api/reports"
+    tags = ("reports",)
+    dependencies = {"identity": Provide(current_identity)}  # noqa: RUF012 - Litestar's field
+
+    @get("/timeliness", summary="Early / on-time / late counts and rates per group (index 766)")
+    async def timeliness(self, request: Request[Any, Any, Any],
+                         identity: NamedDependency[Identity], by: By = None,
+                         from_: From = None, to: To = None) -> TimelinessReport:
+        require(identity, *ROLES)
+        grouping, period = params.grouping(by), params.date_range(from_, to)
+        reports = _reports(request)
+        return await anyio.to_thread.run_sync(reports.timeliness, grouping, period)
+
+    @get("/volumes", summary="Dossiers received, finished, in progress, needing attention")
+    async def volumes(self, request: Request[Any, Any, Any],
+                      identity: NamedDependency[Identity], by: By = None,
+                      from_: From = None, to: To = None) -> VolumeReport:
+        require(identity, *ROLES)
+        grouping, period = params.grouping(by), params.date_range(from_, to)
+        reports = _reports(request)
+        return await anyio.to_thread.run_sync(reports.volumes, grouping, period)
+
+    @get("/resolution-time", summary="Average working days from receipt to resolution")
+    async def resolution_time(self, request: Request[Any, Any, Any],
+                              identity: NamedDependency[Identity], by: By = None,
+                              from_: From = None, to: To = None) -> ResolutionReport:
+        require(identity, *ROLES)
+        grouping, period = params.grouping(by), params.date_range(from_, to)
+        reports = _reports(request)
+        return await anyio.to_thread.run_sync(reports.resolution_time, grouping, period)
+
+    @get("/overdue", summary="Unfinished dossiers past their appointment date, oldest first")
+    async def overdue(self, request: Request[Any, Any, Any],
+                      identity: NamedDependency[Identity],
+                      from_: From = None, to: To = None) -> OverdueReport:
+        require(identity, *ROLES)
+        start, end = params.optional_range(from_, to)
+        reports = _reports(request)
+
+        def work() -> OverdueReport:
+            report = reports.overdue(start, end)
+            _audit(request, identity, "report.overdue",
+                   [item.dossier_id for item in report.items],
+                   f"from={start or ''} to={end or ''} as_of={report.as_of}")
+            return report
+
+        return await anyio.to_thread.run_sync(work)
+
+
+class ExportController(Controller):
+    path = "/api/exports"
+    tags = ("exports",)
+    dependencies = {"identity": Provide(current_identity)}  # noqa: RUF012 - Litestar's field
+
+    @get("/dossiers.csv", summary="Dossiers received in a date range, as CSV (UTF-8, BOM)")
+    async def dossiers_csv(self, request: Request[Any, Any, Any],
+                           identity: NamedDependency[Identity],
+                           from_: From = None, to: To = None) -> Response[bytes]:
+        require(identity, *ROLES)
+        period = params.date_range(from_, to)
+        reports = _reports(request)
+
+        def work() -> tuple[str, Export]:
+            export = reports.export(period)
+            text = reports.csv(export)
+            _audit(request, identity, "export.csv", export.dossier_ids,
+                   _detail(period, export))
+            return text, export
+
+        text, export = await anyio.to_thread.run_sync(work)
+        name = f"ho-so_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}.csv"
+        return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                 SKIPPED_HEADER: str(len(export.skipped))})
+
+    @get("/dongbo", summary="The national portal's DongBoHoSoMC records for a date range")
+    async def dongbo(self, request: Request[Any, Any, Any],
+                     identity: NamedDependency[Identity],
+                     from_: From = None, to: To = None) -> Response[list[dict[str, Any]]]:
+        require(identity, *ROLES)
+        period = params.date_range(from_, to)
+        reports = _reports(request)
+
+        def work() -> tuple[list[dict[str, Any]], Export]:
+            export = reports.export(period)
+            records = reports.dongbo(export)
+            _audit(request, identity, "export.dongbo", export.dossier_ids,
+                   _detail(period, export))
+            return records, export
+
+        records, export = await anyio.to_thread.run_sync(work)
+        return Response(records, media_type="application/json",
+                        headers={SKIPPED_HEADER: str(len(export.skipped))})
+
+
+def _detail(period: params.DateRange, export: Export) -> str:
+    detail = f"from={period.start} to={period.end} dossiers={len(export.records)}"
+    if export.skipped:
+        detail += f" skipped={len(export.skipped)}"
+    return detail
+
+
+ROUTES = [ReportController, ExportController]
