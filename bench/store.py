@@ -6,8 +6,9 @@ For N documents of about 1 KB (Vietnamese names, nested fields) it prints:
     `sqlite3` `executemany`, same batches, same WAL + synchronous=NORMAL;
   * random `get` per second, full changes-feed scan rows per second (pages of 10,000);
   * peak RSS of the process (documents are generated batch by batch, never all at once).
-Insert rates are wall-clock; the same rates per second of this process's CPU time are
-printed too, since on a shared machine other processes' load inflates wall-clock time.
+Insert rates are wall-clock; the same rates per second of this process's CPU time (all its
+threads, the store's background checkpoint included) are printed too, with the load average
+before and after, since on a shared machine other processes' load inflates wall-clock time.
 
     .venv/bin/python bench/store.py [--docs 100000] [--batch 1000]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -143,6 +145,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
     console = Console()
+    load_before = os.getloadavg()[0]
     sample = json.dumps(make_doc(random.Random(1), 0), ensure_ascii=False).encode()
     with tempfile.TemporaryDirectory() as tmp:
         with console.status(f"store: {args.docs:,} documents…"):
@@ -168,6 +171,8 @@ def main() -> None:
     table.add_row("random get (docs/s)", f"{figures['get']:,.0f}", "")
     table.add_row("changes scan (rows/s)", f"{figures['scan']:,.0f}", "")
     table.add_row("peak RSS (MB)", f"{peak_mb:,.0f}", "≤ 200")
+    table.add_row("load average (1 min), before / after",
+                  f"{load_before:.2f} / {os.getloadavg()[0]:.2f}", f"{os.cpu_count()} CPUs")
     console.print(table)
 
 

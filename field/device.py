@@ -14,15 +14,20 @@ Guarantees:
   nothing is left that could replicate back).
 - `wipe(reason)` erases the store and the key material and leaves only the record that it
   happened; a wiped device refuses to open its store again.
-- `device.json` is written atomically; no password, token or PIN is ever written.
+- `device.json` is changed under a lock, from what is on disk, and written atomically, so
+  processes sharing the directory never undo each other's changes (a provisional code is
+  never handed out twice); no password, token or PIN is ever written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
@@ -37,6 +42,7 @@ from sync.peers import LocalPeer
 from sync.store import Database, Store
 
 STATE_FILE = "device.json"
+LOCK_FILE = "device.lock"
 STORE_DIR = "store"
 DB_NAME = "field"
 CREDENTIAL_FILE = "device.p12"
@@ -143,7 +149,8 @@ class Device:
         state = DeviceState(device_id=device_id or new_device_id(),
                             store_key=wrap_key(key, pin) if key and pin else None)
         device = cls(directory, state, key)
-        device.save()
+        with device.updating():
+            pass  # writes the new record
         return device
 
     # -- the store -------------------------------------------------------------------------
@@ -177,46 +184,62 @@ class Device:
 
     # -- identity and record ---------------------------------------------------------------
 
+    @contextmanager
+    def updating(self) -> Iterator[DeviceState]:
+        """Change the record on disk: locked, from what is on disk now, written atomically.
+
+        Several processes share a device's directory (the capture UI, background sync): a
+        change made from a stale copy would undo another's, e.g. hand out a provisional
+        code twice."""
+        with (self.directory / LOCK_FILE).open("a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            path = self.directory / STATE_FILE
+            state = read_state(path) if path.exists() else self.state
+            yield state
+            _write_state(path, state)
+            self.state = state
+
     def next_provisional_code(self) -> str:
         """The next provisional dossier code of this device (the counter only grows)."""
-        self.state.counter += 1
-        self.save()
-        return provisional_code(self.state.device_id, self.state.counter)
+        with self.updating() as state:
+            state.counter += 1
+            counter = state.counter
+        return provisional_code(self.state.device_id, counter)
 
     @property
     def credential_path(self) -> Path:
         return self.directory / CREDENTIAL_FILE
 
-    def record_success(self) -> None:
-        self.state.last_sync_at = _now()
-        self.state.last_error = self.state.last_error_at = None
-        self.save()
+    def record_success(self, *, username: str, server: str) -> None:
+        with self.updating() as state:
+            state.username, state.server = username, server
+            state.last_sync_at = _now()
+            state.last_error = state.last_error_at = None
 
     def record_error(self, message: str) -> None:
-        self.state.last_error, self.state.last_error_at = message, _now()
-        self.save()
-
-    def save(self) -> None:
-        path = self.directory / STATE_FILE
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(msgspec.json.format(msgspec.json.encode(self.state)))
-        os.replace(temporary, path)
+        with self.updating() as state:
+            state.last_error, state.last_error_at = message, _now()
 
     def wipe(self, reason: str) -> None:
         """Erase the store and the key material; keep only the record of the wipe."""
         self.close()
         shutil.rmtree(self.directory / STORE_DIR, ignore_errors=True)
         self.credential_path.unlink(missing_ok=True)
-        self.state.store_key = None
-        self.state.certificate_serial = None
-        self.state.wiped_at, self.state.wipe_reason = _now(), reason
-        self.save()
+        with self.updating() as state:
+            state.store_key = state.certificate_serial = None
+            state.wiped_at, state.wipe_reason = _now(), reason
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
         self._store = None
+
+
+def _write_state(path: Path, state: DeviceState) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(msgspec.json.format(msgspec.json.encode(state)))
+    os.replace(temporary, path)
 
 
 def read_state(path: Path) -> DeviceState:

@@ -64,8 +64,8 @@ def enroll(device: Device, session: ServerSession, pin: str) -> str:
     with os.fdopen(descriptor, "wb") as out:
         out.write(bundle)
     os.replace(temporary, path)
-    device.state.certificate_serial = issued.serial
-    device.save()
+    with device.updating() as state:
+        state.certificate_serial = issued.serial
     return issued.serial
 
 

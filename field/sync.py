@@ -87,9 +87,7 @@ class DeviceSync:
         except FieldAgentError as exc:
             self.device.record_error(exc.message)
             raise
-        self.device.state.username = self.session.username
-        self.device.state.server = self.session.server
-        self.device.record_success()
+        self.device.record_success(username=self.session.username, server=self.session.server)
         return report
 
     def keep_syncing(self, every: float, stop: threading.Event,

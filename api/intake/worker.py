@@ -15,7 +15,9 @@ Guarantees:
   embedded file must equal the dossier's attachment of the same name.
 - The receipt time is fixed once, by the first write of the receipt event (the device's claim
   clamped to the intake's clock, `decisions.receipt_time`); a retry reads it back, so the
-  code's day, the appointment date and the outcome always agree with the event.
+  code's day, the appointment date and the outcome always agree with the event. It is written
+  after validation passed; a dossier that fails later (its day's numbers used up, or set aside
+  after repeated transient failures) keeps that event and gets a `needs_attention` outcome.
 - The district PKI (trust roots, CRLs, the TSA key) is opened once and reopened only when a
   file in the PKI directory changes (a revocation publishes a new CRL): a device revoked
   while the worker runs is refused from its next dossier on.
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.gateway.access_index import seq_number
 from api.intake import decisions as rules
 from dossiers.calendar import WorkingCalendar, default_calendar
 from dossiers.catalogue import Catalogue, load_catalogue
@@ -140,26 +143,27 @@ class IntakeWorker:
     def run_once(self) -> int:
         """Process one batch after the checkpoint; answer how many changes were done."""
         checkpoint = self._checkpoint()
-        since = int(checkpoint.get("last_seq", 0))
+        since = checkpoint.get("last_seq", 0)  # opaque on CouchDB 3: passed back as it came
         feed = self.central.changes(since=since, limit=self.batch, include_docs=True)
         # Before the work, so a batch that keeps failing still shows its backlog.
         self._note_backlog(since, feed["results"])
         done = 0
         for change in feed["results"]:
             self._handle(change)  # raises on a transient failure: the checkpoint stays put
-            checkpoint["last_seq"] = int(change["seq"])
+            checkpoint["last_seq"] = change["seq"]
             done += 1
         if done:
             checkpoint["_rev"] = self.central.put_local(checkpoint)["rev"]
-        self._note_backlog(int(checkpoint.get("last_seq", 0)), None)
+        self._note_backlog(checkpoint.get("last_seq", 0), None)
         return done
 
-    def _note_backlog(self, since: int, results: list[dict[str, Any]] | None) -> None:
-        """Backlog and oldest waiting change after `since` (`results`: the changes read from
+    def _note_backlog(self, seq: Any, results: list[dict[str, Any]] | None) -> None:
+        """Backlog and oldest waiting change after `seq` (`results`: the changes read from
         there; None after a batch, when only an empty backlog says nothing waits)."""
         health = self.health
+        since = seq_number(seq)
         health.checkpoint_seq = since
-        health.backlog = max(0, int(self.central.info()["update_seq"]) - since)
+        health.backlog = max(0, seq_number(self.central.info()["update_seq"]) - since)
         if results is None:
             if health.backlog == 0:
                 health.oldest_pending_seq = health.oldest_pending_since = None
@@ -167,7 +171,7 @@ class IntakeWorker:
         if not results:
             health.oldest_pending_seq = health.oldest_pending_since = None
             return
-        first = int(results[0]["seq"])
+        first = seq_number(results[0]["seq"])
         if health.oldest_pending_seq != first or health.oldest_pending_since is None:
             health.oldest_pending_since = time.monotonic()
         health.oldest_pending_seq = first

@@ -26,15 +26,10 @@ from sync.errors import (
     PeerUnavailable,
     from_answer,
 )
+from sync.peers.http import doc_path as _doc_path
+from sync.peers.http import tls_context
 
 CHUNK = 64 * 1024
-
-
-def _doc_path(doc_id: str) -> str:
-    for prefix in ("_local/", "_design/"):
-        if doc_id.startswith(prefix):
-            return prefix + quote(doc_id[len(prefix):], safe="")
-    return quote(doc_id, safe="")
 
 
 def _error(response: httpx.Response) -> DocumentError:
@@ -72,7 +67,8 @@ class CouchAttachment:
 class CouchServer:
     def __init__(self, url: str, *, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(base_url=self.url + "/", timeout=timeout, verify=True,
+        self._client = httpx.Client(base_url=self.url + "/", timeout=timeout,
+                                    verify=tls_context(),
                                     headers={"Accept": "application/json"})
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

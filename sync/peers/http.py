@@ -72,7 +72,8 @@ def strip_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _doc_path(doc_id: str) -> str:
+def doc_path(doc_id: str) -> str:
+    """A document id as a URL path (`_design/` and `_local/` keep their slash)."""
     for prefix in ("_design/", "_local/"):
         if doc_id.startswith(prefix):
             return prefix + quote(doc_id[len(prefix) :], safe="")
@@ -80,7 +81,7 @@ def _doc_path(doc_id: str) -> str:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """The verifying TLS context every peer shares: building one reads the CA bundle, which
     costs more than a whole small replication's worth of requests."""
     return httpx.create_ssl_context(verify=True)
@@ -124,7 +125,7 @@ class HttpPeer:
             auth=auth,
             headers=headers,
             timeout=timeout,
-            verify=_tls_context(),
+            verify=tls_context(),
             transport=transport,
         )
         # Attachment bodies come through the lean client, unless the caller plugged in a
@@ -137,7 +138,7 @@ class HttpPeer:
             elif user:
                 pair = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
                 raw_headers["Authorization"] = f"Basic {pair}"
-            tls = _tls_context() if self.label.startswith("https:") else None
+            tls = tls_context() if self.label.startswith("https:") else None
             self._raw = RawGetter(self.label + "/", raw_headers, tls, timeout)
         self._backoff = backoff or Backoff()
         # None: multipart/related PUTs for Apache CouchDB, inline base64 in _bulk_docs for
@@ -384,7 +385,7 @@ class HttpPeer:
         if atts_since and not raw_bodies:
             params["atts_since"] = json.dumps(list(atts_since))
         accept = {"Accept": "multipart/mixed, application/json"}
-        response = self._send("GET", _doc_path(doc_id), params=params, headers=accept)
+        response = self._send("GET", doc_path(doc_id), params=params, headers=accept)
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("multipart/"):
             self._multipart_reads = True
@@ -424,7 +425,7 @@ class HttpPeer:
             if int(att.get("revpos", 0)) <= floor:
                 atts[name] = att
                 continue
-            path = f"{_doc_path(revision.id)}/{quote(name, safe='')}"
+            path = f"{doc_path(revision.id)}/{quote(name, safe='')}"
             body = self._get_bytes(path, {"rev": revision.rev})
             atts[name] = {**{k: v for k, v in att.items() if k != "stub"},
                           "follows": True, "length": len(body)}
@@ -444,7 +445,7 @@ class HttpPeer:
 
     def put_revision(self, revision: Revision) -> WriteFailure | None:
         params = {"new_edits": "false"}
-        path = _doc_path(revision.id)
+        path = doc_path(revision.id)
         try:
             if self._writes_multipart():
                 split = revision.with_follows()
@@ -462,14 +463,14 @@ class HttpPeer:
         return None
 
     def get_local(self, local_id: str) -> Doc | None:
-        response = self._send("GET", _doc_path(local_id), ok=(404,))
+        response = self._send("GET", doc_path(local_id), ok=(404,))
         if response.status_code == 404:
             return None
         data = self._json(response)
         return data if isinstance(data, dict) else None
 
     def put_local(self, doc: Doc) -> str:
-        path = _doc_path(str(doc["_id"]))
+        path = doc_path(str(doc["_id"]))
         try:
             data = self._json(self._send("PUT", path, body=doc))
         except Conflict:

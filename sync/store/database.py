@@ -10,7 +10,9 @@ Guarantees:
 * with a key, bodies and attachment data are sealed with AES-GCM (crypto.py); only ids,
   revision trees, sequence numbers and declared index fields are plaintext.
 
-Thread-safe: readers use one connection per thread; the writer has its own connection.
+Thread-safe: readers use one connection per thread; the writer has its own connection;
+a background thread with a third one checkpoints the WAL (checkpoint.py), so writes never
+wait for its fsyncs.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ class Database:
             raise BadRequest(f"database {self.name!r} is closed")
         with self._write_lock:
             conn = self._writer
+            changes = conn.total_changes
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -130,7 +133,8 @@ class Database:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            self._checkpointer.committed()
+            if conn.total_changes != changes:  # a write that changed nothing needs no checkpoint
+                self._checkpointer.committed()
         self._signal.notify()
 
     def close(self) -> None:

@@ -4,7 +4,8 @@ Guarantees: every database file carries `schema_version` in `meta`; opening a fi
 the missing migrations in one transaction (so a crash mid-migration leaves the old version),
 and refuses a file written by a newer version. Connections run in WAL mode with
 `synchronous=NORMAL`: a committed transaction survives the death of the process (it is in
-the WAL before `COMMIT` returns), and readers never block the single writer.
+the WAL before `COMMIT` returns; the log is fsynced by checkpoints, which checkpoint.py runs
+in the background), and readers never block the single writer.
 
 Tables:
   meta       key/value: schema_version, update_seq, purge_seq, revs_limit, key_check, indexes

@@ -133,3 +133,24 @@ def test_an_expired_token_is_refreshed(server: Server, tmp_path: Path) -> None:
     phone.sync()
     assert phone.session._tokens is not None and phone.session._tokens.refresh != old_refresh
     assert phone.device.state.last_error is None
+
+
+def test_a_refused_document_is_reported_and_the_rest_goes_on(
+    server: Server, tmp_path: Path
+) -> None:
+    phone = field_device(server.url, tmp_path / "phone")
+    phone.sync()
+    good = _dossier_doc(phone.device, "officer1")
+    forged = _dossier_doc(phone.device, "officer1")
+    forged.update(officer_id="officer2", access=["officer:officer2", "ward:00004"])
+    phone.device.db.put(good)
+    phone.device.db.put(forged)
+    report = phone.sync()
+    assert report.pushed == 1 and not report.ok
+    assert [doc_id for doc_id, _ in report.refused] == [forged["_id"]]
+    assert "officer2" in report.refused[0][1]
+    central = server.central()
+    assert central.get(str(good["_id"]))["officer_id"] == "officer1"
+    with pytest.raises(NotFound):
+        central.get(str(forged["_id"]))
+    assert phone.device.state.last_error is None  # a refusal is reported, not a failure

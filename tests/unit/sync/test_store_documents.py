@@ -19,6 +19,24 @@ def test_split_separates_specials_from_the_body() -> None:
 
 
 @pytest.mark.parametrize(
+    "members",
+    [
+        {"x": 1},
+        {"Name": "A", "1st": 2, "$ref": 3, "^": 4, "`": 5, "": 6, "tên": "Hà"},  # below "`" too
+        {},
+    ],
+)
+def test_every_member_that_is_not_special_stays_in_the_body(members: dict[str, int]) -> None:
+    body = split({"_id": "a", "_rev": "1-abc", **members}, new_edits=True).body
+    assert body == members
+
+
+def test_a_bad_special_is_found_among_names_that_sort_before_it() -> None:
+    with pytest.raises(BadRequest, match="bad special document member: _x"):
+        split({"_id": "a", "A": 1, "_x": 2, "b": 3}, new_edits=True)
+
+
+@pytest.mark.parametrize(
     "doc, message",
     [
         ([1, 2], "JSON object"),

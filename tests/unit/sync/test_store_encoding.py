@@ -14,7 +14,7 @@ import pytest
 from sync import revtree
 from sync.errors import BadRequest, TooLarge
 from sync.store.documents import canonical_body, split
-from sync.store.writes import decode_tree, encode_tree, open_body, seal_body
+from sync.store.writes import DocState, decode_tree, encode_tree, open_body, seal_body
 
 H32 = "0123456789abcdef" * 2
 BODIES: list[dict[str, Any]] = [
@@ -59,6 +59,18 @@ def test_a_one_node_tree_blob_is_what_the_general_encoder_writes(
     blob = encode_tree(tree)
     assert blob == msgspec.json.encode(revtree.to_json(tree))
     assert decode_tree(blob) == tree
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_created_state_is_the_tree_a_first_edit_builds(deleted: bool) -> None:
+    rev = "1-" + H32
+    state = DocState.created(rev, deleted)
+    blob = state.encoded()  # before anything built the tree
+    expected = [revtree.path_for_edit(None, rev, deleted)]
+    assert blob == encode_tree(expected) == msgspec.json.encode(revtree.to_json(expected))
+    assert state.tree == expected
+    assert state.encoded() == blob  # and the same once it is built
+    assert revtree.winning_leaf(state.tree).rev == state.winner == rev
 
 
 def test_larger_trees_take_the_general_encoder() -> None:

@@ -285,12 +285,14 @@ def test_first_generation_bodies_from_the_feed_skip_bulk_get():
 
 
 def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
-    from sync.protocol.session import BULK_BYTES
+    from sync.protocol.session import BULK_GROUP_BYTES, HEAVY_BYTES
 
     s = session()
     s.target_info = PeerInfo("db", 0, multipart_writes=False)  # inline _bulk_docs target
-    # one _bulk_docs per group of up to BULK_BYTES: each request costs the server
-    sizes = {"a": BULK_BYTES // 2, "b": BULK_BYTES // 2, "c": 2 * BULK_BYTES, "d": 1}
+    # one _bulk_docs per group; groups start at HEAVY_BYTES (the first write comes soon)
+    # and double up to BULK_GROUP_BYTES (each request has a fixed cost on the server)
+    h = HEAVY_BYTES
+    sizes = {"a": h // 2, "b": h // 2, "c": 3 * h, "d": h, "e": h, "f": BULK_GROUP_BYTES}
     stub = {"content_type": "image/jpeg", "stub": True, "revpos": 1, "digest": "md5-x"}
     writes = []
 
@@ -311,19 +313,20 @@ def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
             return []
         raise AssertionError(call)
 
-    flow = copy_batch(s, [Change(n, i, ("1-a",)) for n, i in enumerate("abcd")])
+    flow = copy_batch(s, [Change(n, i, ("1-a",)) for n, i in enumerate("abcdef")])
     step = next(flow)
     while not isinstance(step, Fork):  # revs_diff, bulk_get: nothing written yet
         step = flow.send(answer(step))
-    assert writes == [] and len(step.flows) == 3
-    assert step.weights == (BULK_BYTES, 2 * BULK_BYTES, 1)  # what each branch holds
-    # a and b share a group; c (over the budget) goes alone; d starts the next one
+    assert writes == [] and len(step.flows) == 4
+    assert step.weights == (h, 3 * h, 2 * h, BULK_GROUP_BYTES)  # what each branch holds
+    # caps 2h, 4h, 8h, 16h: a and b fill the first; c (over its cap) goes alone; d and e
+    # share the third; f starts the fourth
     branches = [run(branch, answer)[0] for branch in step.flows]
-    assert writes == [["a", "b"], ["c"], ["d"]]
+    assert writes == [["a", "b"], ["c"], ["d", "e"], ["f"]]
     with pytest.raises(StopIteration) as stop:
         flow.send(branches)
     result = stop.value.value
-    assert result.docs_read == result.docs_written == 4 and not result.failures
+    assert result.docs_read == result.docs_written == 6 and not result.failures
 
 
 def test_a_target_taking_bodies_apart_gets_smaller_groups_written_one_by_one():
