@@ -663,22 +663,39 @@ def purge(tree: RevTree, revs: Iterable[str]) -> tuple[RevTree, tuple[str, ...]]
 
     Revisions that are not leaves are ignored, as CouchDB does (`couch_key_tree:
     remove_leafs`; pouchdb-merge's `removeLeafFromTree` keeps the emptied parents, CouchDB
-    does not). Returns the new tree (possibly empty) and the leaves that were purged.
+    does not). A revision dropped as an emptied ancestor is dropped wherever else it
+    stands childless (a stemmed root repeating part of another root), so no phantom
+    becomes a leaf. Returns the new tree (possibly empty) and the leaves that were purged.
     """
-    targets = {parse_rev(rev) for rev in revs}
-    copy = _copy_tree(tree)
-    purged: dict[str, None] = {}
+    wanted = {parse_rev(rev) for rev in revs}
+    leaves_before = {(pos, node.hash) for pos, node in _walk(tree) if not node.children}
+    targets = wanted & leaves_before
+    result = _copy_tree(tree)
+    while True:
+        result, dropped = _drop_leaves(result, targets)
+        if dropped <= targets:
+            break
+        targets |= dropped
+    return result, tuple(f"{pos}-{rev_hash}" for pos, rev_hash in sorted(wanted & targets))
+
+
+def _drop_leaves(tree: RevTree, targets: set[tuple[int, str]]
+                 ) -> tuple[RevTree, set[tuple[int, str]]]:
+    """`tree` (modified in place) without the childless `targets` and the ancestors they
+    leave empty; with the revisions dropped."""
+    dropped: set[tuple[int, str]] = set()
     gone: set[int] = set()
     # Children come after their parent in `_walk`, so reversed they come before it.
-    for pos, node in reversed(list(_walk(copy))):
+    for pos, node in reversed(list(_walk(tree))):
         if node.children:
             node.children = [child for child in node.children if id(child) not in gone]
             if not node.children:
                 gone.add(id(node))
+                dropped.add((pos, node.hash))
         elif (pos, node.hash) in targets:
-            purged[f"{pos}-{node.hash}"] = None
             gone.add(id(node))
-    return [branch for branch in copy if id(branch.node) not in gone], tuple(purged)
+            dropped.add((pos, node.hash))
+    return [branch for branch in tree if id(branch.node) not in gone], dropped
 
 
 # --- storage form -------------------------------------------------------------------------

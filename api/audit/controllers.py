@@ -38,7 +38,10 @@ class AuditController(Controller):
     tags = ("audit",)
     dependencies = {"identity": Provide(current_identity)}  # noqa: RUF012 - Litestar's field
 
-    @get("/", summary="Audit entries, oldest first; filter by actor, dossier, action, from, to")
+    @get("/", summary="Audit entries, oldest first; filter by actor, dossier, action, from, to",
+         description="`dossier` answers the reads and writes OF that dossier. A list page or "
+                     "an export is one entry holding every dossier id it showed, found by "
+                     "`actor` (and `action`, `from`, `to`), not by `dossier`.")
     async def entries(self, request: Request[Any, Any, Any],
                       identity: NamedDependency[Identity]) -> AuditPage:
         log = audit_log(request)

@@ -3,12 +3,20 @@
 An entry is one act by one user on zero or more dossiers. It is stored once under a
 primary id `audit:<utc iso, µs>:<random>` (fixed width, so ids sort in time order and two
 acts in the same microsecond still get distinct ids) and copied under one secondary key
-per dossier and one per actor (pointers to it): `by-dossier:<quoted id>:<same stamp>` and
-`by-actor:<quoted username>:<same stamp>`. The secondary keys make the two common
-questions ("who touched this dossier in March", "what did this user do this week") one
-key-range read over `_all_docs`, on the embedded store and on CouchDB alike, without
-scanning the whole log. Values inside keys are percent-quoted so a ':' in a dossier id
-cannot make one dossier's range overlap another's.
+per actor and, for an act ON dossiers (a read, a write), one per dossier (pointers to it):
+`by-dossier:<quoted id>:<same stamp>` and `by-actor:<quoted username>:<same stamp>`. The
+secondary keys make the two common questions ("who read or changed this dossier in
+March", "what did this user do this week") one key-range read over `_all_docs`, on the
+embedded store and on CouchDB alike, without scanning the whole log.
+
+A LISTING (a page of search results, an export) keeps every dossier id it showed in its
+one entry but writes no per-dossier pointers: a 50-row page would otherwise cost 50 extra
+documents per request, on the hottest route of the back office. So a dossier's own trail
+(`?dossier=`) holds the reads and writes of that dossier; the lists it appeared in are
+found by actor and time (`?actor=&from=&to=`), whose entries carry the ids.
+
+Values inside keys are percent-quoted so a ':' in a dossier id cannot make one dossier's
+range overlap another's.
 """
 
 from __future__ import annotations
@@ -71,17 +79,19 @@ def actor_prefix(actor: str) -> str:
     return f"{BY_ACTOR}{quote(actor, safe='')}:"
 
 
-def documents(entry: AuditEntry) -> list[dict[str, object]]:
-    """The documents one record writes: the entry, then one pointer per dossier and actor.
+def documents(entry: AuditEntry, *, listing: bool = False) -> list[dict[str, object]]:
+    """The documents one record writes: the entry, then one pointer per dossier (none for
+    a listing, see the module docstring) and one for the actor.
 
     A pointer holds the entry's id and the two fields a query filters on (actor, action),
-    not the whole entry: an act on a list of n dossiers writes n small documents, not n
-    copies of an n-long list.
+    not the whole entry: an act on n dossiers writes n small documents, not n copies of an
+    n-long list.
     """
     body = msgspec.to_builtins(entry)
     body.pop("id")
     primary = {"_id": entry.id, "type": "audit-entry", "schema": SCHEMA, **body}
-    keys = [dossier_prefix(d) + tail(entry.id) for d in entry.dossier_ids]
+    pointed = () if listing else entry.dossier_ids
+    keys = [dossier_prefix(d) + tail(entry.id) for d in pointed]
     keys.append(actor_prefix(entry.actor) + tail(entry.id))
     return [primary, *({"_id": key, "type": "audit-index", "schema": SCHEMA, "entry": entry.id,
                         "actor": entry.actor, "action": entry.action} for key in keys)]

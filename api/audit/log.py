@@ -1,6 +1,7 @@
 """The audit log: append-only, in its own database (`<prefix>doorstep-audit`), never synced.
 
-Guarantees: `record` writes one entry (and its small pointers, see `entries`) in one
+Guarantees: `record` writes one entry (and its small pointers, see `entries`; a listing
+gets no per-dossier pointers) in one
 `_bulk_docs` call — one round trip, one transaction on the embedded store — and raises if
 any of it was refused, so a caller never serves an act it could not log. Entries are only
 ever created with fresh ids and no `_rev`: nothing in this module (or anywhere else)
@@ -51,14 +52,16 @@ class AuditLog:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def record(self, identity: Actor, action: str, dossier_ids: Sequence[str],
-               detail: str = "") -> AuditEntry:
+               detail: str = "", *, listing: bool = False) -> AuditEntry:
         """Log one act. `action` is dotted lower-case words ("dossier.read"); `detail` is
-        for ids, filters and status names only — never a secret nor a citizen's data."""
+        for ids, filters and status names only — never a secret nor a citizen's data.
+        `listing`: the ids are what a list or export SHOWED, not dossiers acted on: they are
+        kept in the entry (found by actor and time) but not indexed per dossier."""
         if not ACTION.match(action):
             raise ValueError(f"audit action {action!r} is not dotted lower-case words")
         entry = new_entry(identity.username, identity.role, identity.device_id, action,
                           dossier_ids, detail, self._clock())
-        for row in self.db.bulk_docs(documents(entry)):
+        for row in self.db.bulk_docs(documents(entry, listing=listing)):
             if "error" in row:
                 kind = named(str(row["error"])) or DocumentError
                 raise kind(f"audit entry {entry.id} not written: {row.get('reason')}")

@@ -1,7 +1,8 @@
 """Audit queries: parsing the HTTP parameters and planning the key range. Pure.
 
 Answers come oldest first (the log's own order, ascending keys). The plan reads the
-narrowest key range the question allows: one dossier's copies when `dossier` is given,
+narrowest key range the question allows: one dossier's copies when `dossier` is given
+(reads and writes of it; listings that merely showed it have no copy, see `entries`),
 else one actor's copies when `actor` is given, else the primary entries; `from`/`to`
 narrow that range by time; `action` (and `actor` alongside `dossier`) are checked on each
 row read. A paging session sees the log as it stood at its first page: the range's end

@@ -5,12 +5,22 @@ Guarantees: a password is checked only against its argon2id hash; after
 answer says so in Vietnamese, and until when); a refresh token works only from the device
 it was issued to; a revoked device or a disabled user gets `wipe: true` at its next
 contact (login, refresh or sync) and nothing else.
+
+Per-request authentication reads no store on the hot path: a verified access token's
+claims are kept until the token expires (it cannot change: it is HMAC-signed), and a
+user's standing on a device (not disabled, device not revoked, role) for at most
+`STANDING_TTL_SECONDS`. Every write of a user or device record through this service
+(disable, revoke, login binding, contact) drops the standing it changes at once, so a
+revocation or disable made through this server takes effect on the very next request;
+one written by another process (another server on the same CouchDB) within
+`STANDING_TTL_SECONDS`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +29,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from api.auth.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
+from api.auth.tokens import AccessClaims, TokenIssuer, hash_refresh_token, new_refresh_token
 from api.auth.users import (
     ROLES,
     DeviceRecord,
@@ -40,6 +50,10 @@ _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 _DEVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _BAD_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng."
 _WIPE = "Thiết bị đã bị thu hồi hoặc tài khoản đã bị khoá; dữ liệu trên thiết bị phải được xoá."
+# How long a user's standing on a device may be answered from memory when the change was
+# not made through this process (see the module docstring).
+STANDING_TTL_SECONDS = 2.0
+_MAX_CACHED = 4096  # tokens or standings kept; past it the cache starts over (no growth)
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,50 @@ class Identity:
     role: str
     device_id: str
     principals: tuple[str, ...]
+
+
+class _Standing:
+    """Verified token claims and users' standing on devices, kept in memory (thread-safe).
+
+    A generation counter closes the race between a request that read the store before a
+    revocation and stores its answer after the revocation dropped the cache: an answer
+    read under an older generation is not kept."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._claims: dict[str, AccessClaims] = {}
+        self._standing: dict[tuple[str, str], tuple[float, Identity]] = {}
+
+    def claims(self, token: str) -> AccessClaims | None:
+        found = self._claims.get(token)
+        return found if found is not None and found.expires_at > time.time() else None
+
+    def keep_claims(self, token: str, claims: AccessClaims) -> None:
+        with self._lock:
+            if len(self._claims) >= _MAX_CACHED:
+                self._claims = {}
+            self._claims[token] = claims
+
+    def identity(self, username: str, device_id: str) -> Identity | None:
+        found = self._standing.get((username, device_id))
+        return found[1] if found is not None and found[0] > time.monotonic() else None
+
+    def keep_identity(self, identity: Identity, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:  # a write happened since the store was read
+                return
+            if len(self._standing) >= _MAX_CACHED:
+                self._standing = {}
+            key = (identity.username, identity.device_id)
+            self._standing[key] = (time.monotonic() + self.ttl, identity)
+
+    def forget(self, username: str | None = None, device_id: str | None = None) -> None:
+        with self._lock:
+            self.generation += 1
+            self._standing = {k: v for k, v in self._standing.items()
+                              if k[0] != username and k[1] != device_id}
 
 
 @dataclass(frozen=True)
@@ -69,8 +127,10 @@ def check_device_id(device_id: object) -> str:
 
 
 class AuthService:
-    def __init__(self, db: Any, issuer: TokenIssuer, settings: AuthSettings) -> None:
+    def __init__(self, db: Any, issuer: TokenIssuer, settings: AuthSettings,
+                 standing_ttl: float = STANDING_TTL_SECONDS) -> None:
         self._db = db
+        self._cache = _Standing(standing_ttl)
         self._issuer = issuer
         self._settings = settings
         self._hasher = PasswordHasher(time_cost=settings.argon2_time_cost,
@@ -95,10 +155,16 @@ class AuthService:
         return from_doc(doc, DeviceRecord) if doc else None
 
     def save_user(self, user: UserRecord, rev: str | None) -> str:
-        return str(self._db.put(to_doc(user, user.doc_id, rev))["rev"])
+        try:
+            return str(self._db.put(to_doc(user, user.doc_id, rev))["rev"])
+        finally:  # even a failed write may have landed (a lost answer): never keep stale
+            self._cache.forget(username=user.username)
 
     def save_device(self, device: DeviceRecord, rev: str | None) -> str:
-        return str(self._db.put(to_doc(device, device_doc_id(device.device_id), rev))["rev"])
+        try:
+            return str(self._db.put(to_doc(device, device_doc_id(device.device_id), rev))["rev"])
+        finally:
+            self._cache.forget(device_id=device.device_id)
 
     def users(self) -> list[UserRecord]:
         rows = self._db.all_docs(startkey="user:", endkey="user:\ufff0", include_docs=True)
@@ -227,9 +293,19 @@ class AuthService:
     def authenticate(self, authorization: str | None) -> Identity:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise NotAuthenticated("Cần mã truy cập (Authorization: Bearer …).")
-        claims = self._issuer.read_access(authorization[7:].strip())
+        token = authorization[7:].strip()
+        claims = self._cache.claims(token)
+        if claims is None:
+            claims = self._issuer.read_access(token)
+            self._cache.keep_claims(token, claims)
+        known = self._cache.identity(claims.username, claims.device_id)
+        if known is not None:
+            return known
+        generation = self._cache.generation  # read before the store, see `_Standing`
         user = self._active_user(claims.username, claims.device_id)
-        return Identity(user.username, user.role, claims.device_id, user.principals())
+        identity = Identity(user.username, user.role, claims.device_id, user.principals())
+        self._cache.keep_identity(identity, generation)
+        return identity
 
     def _active_user(self, username: str, device_id: str) -> UserRecord:
         found = self.user(username)

@@ -37,9 +37,10 @@ def _register(request: Request[Any, Any, Any]) -> Register:
 
 
 async def _audit(request: Request[Any, Any, Any], identity: Identity, action: str,
-                 dossier_ids: list[str], detail_text: str = "") -> None:
+                 dossier_ids: list[str], detail_text: str = "", *, listing: bool = False) -> None:
     audit = request.app.state.services.audit
-    await anyio.to_thread.run_sync(audit.record, identity, action, dossier_ids, detail_text)
+    await anyio.to_thread.run_sync(
+        lambda: audit.record(identity, action, dossier_ids, detail_text, listing=listing))
 
 
 async def _allowed(request: Request[Any, Any, Any], identity: Identity,
@@ -86,8 +87,9 @@ class DossierController(Controller):
         register = _register(request)
         page = await anyio.to_thread.run_sync(
             lambda: register.search(query, register.today()))
+        # One entry holding the page's ids (no per-dossier pointers: see api.audit.entries).
         await _audit(request, identity, "dossier.list", [r.dossier_id for r in page.rows],
-                     _filters_text(query))
+                     _filters_text(query), listing=True)
         return DossierList(items=page.rows, next_cursor=page.next_cursor)
 
     @get("/{dossier_id:str}", summary="One dossier: row, data, events, attachments, intake "

@@ -636,3 +636,27 @@ def test_a_revision_with_a_child_in_another_root_is_not_a_leaf() -> None:
     assert rt.latest(tree, "3-d") == ["4-e"]
     assert rt.latest(tree, "2-b") == ["4-e", "3-c"]
     assert rt.revs_diff(tree, ["5-f"]).possible_ancestors == ("4-e", "3-c")
+
+
+def test_purge_leaves_no_phantom_leaf_where_a_stemmed_root_repeats_a_branch() -> None:
+    # Merging these paths (found by the purge property) leaves a stemmed root at 2-c4ca
+    # repeating part of the first root; there 4-c9f0 stands childless (a phantom, not a
+    # leaf). Purging 5-6512 empties 4-c9f0 in the first root, so the phantom goes too.
+    paths = [
+        (5, ["1679", "a87f", "c81e", "c4ca", "cfcd"], False),
+        (3, ["e4da"], True),
+        (5, ["c20a", "45c4", "e4da", "c4ca"], False),
+        (5, ["6512", "c9f0", "c81e"], True),
+        (4, ["c9f0", "c81e", "c4ca"], True),
+    ]
+    tree: rt.RevTree = []
+    for start, ids, deleted in paths:
+        tree = rt.merge(tree, rt.path_from_revisions(start, ids, deleted), 1000).tree
+    before = {leaf.rev for leaf in rt.leaves(tree)}
+    assert "5-6512" in before
+    assert "4-c9f0" not in before
+
+    result, purged = rt.purge(tree, ["5-6512"])
+
+    assert purged == ("5-6512",)
+    assert {leaf.rev for leaf in rt.leaves(result)} == before - {"5-6512"}
