@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from api.auth.enrollment import enroll
+from api.auth.revocation import revoke_device
 from api.auth.schemas import (
     DeviceView,
     Enrollment,
@@ -129,7 +130,11 @@ class AdminController(Controller):
     async def revoke(self, request: Request[Any, Any, Any], identity: NamedDependency[Identity],
                      device_id: FromPath[str]) -> dict[str, bool]:
         require(identity, "admin", "supervisor")
-        await anyio.to_thread.run_sync(_auth(request).revoke_device, device_id)
+        services = request.app.state.services
+        await anyio.to_thread.run_sync(
+            lambda: revoke_device(services.auth, services.central,
+                                  services.settings.server.data_dir / "pki",
+                                  services.pki_passphrase, device_id))
         return {"ok": True}
 
 

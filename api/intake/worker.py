@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.auth.revocation import publish_reference
 from api.gateway.access_index import seq_number
 from api.intake import decisions as rules
 from dossiers.calendar import WorkingCalendar, default_calendar
@@ -251,6 +252,7 @@ class IntakeWorker:
         fingerprint = _pki_fingerprint(self.pki_dir)
         if self._tools is None or self._tools.fingerprint != fingerprint:
             pki = DistrictPki.open(self.pki_dir)
+            publish_reference(self.central, pki)  # e.g. a CRL from `doorstep pki revoke`
             # One timestamper for many dossiers: pyHanko asks it for a size-estimating dummy
             # token only once, instead of once per dossier.
             stamper = DistrictTimeStamper(TsaResponder.from_pki(pki, self.passphrase))

@@ -109,6 +109,9 @@ def test_a_revoked_device_cannot_push_and_is_wiped(server: Server, tmp_path: Pat
                          headers={"Authorization": f"Bearer {token.access}"},
                          json={"docs": [{k: v for k, v in doc.items() if k != "_attachments"}]})
     assert refused.status_code == 401 and refused.json()["wipe"] is True
+    # Its certificate is revoked too, and the CRL every device syncs says so.
+    reference = server.central().get("reference:district-pki")
+    assert phone.serial in [item["serial"] for item in reference["revoked"]]
 
 
 def test_a_certificate_revoked_before_signing_needs_attention(

@@ -58,6 +58,15 @@ def test_documents_are_the_entry_and_one_copy_per_dossier_and_actor() -> None:
                            "entry": entry.id, "actor": "u:1", "action": "dossier.list"}
 
 
+def test_a_listing_keeps_its_ids_in_the_entry_with_only_the_actor_pointer() -> None:
+    entry = new_entry("u:1", "handler", "dev", "dossier.list",
+                      [f"dossier:{n}" for n in range(50)], "status=accepted", AT)
+    docs = documents(entry, listing=True)
+    suffix = entry.id[len(PRIMARY):]
+    assert [d["_id"] for d in docs] == [entry.id, f"by-actor:u%3A1:{suffix}"]
+    assert from_document(docs[0]).dossier_ids == tuple(f"dossier:{n}" for n in range(50))
+
+
 def test_detail_is_cut_short() -> None:
     entry = new_entry("a", "handler", "d", "x", (), "z" * 5000, AT)
     assert len(entry.detail) == 500
