@@ -72,8 +72,10 @@ def test_reassigned_visit_leaves_device(demo_server: RunningServer, tmp_path: Pa
                           headers=headers).json()["ids"]
         time.sleep(0.1)
     assert purge == ["visit:officer1-003"]
-    again = replicate(remote, local)
-    assert again.docs_written == 0  # the new revision is not sent to officer1
+    replicate(remote, local)
+    # The new revision is not sent to officer1 (other documents, such as the intake's
+    # outcomes for the demo dossiers, may still arrive meanwhile).
+    assert device_db.get("visit:officer1-003")["officer_id"] == "officer1"
     # The device agent honours the purge list (what field/ does at each sync).
     for doc_id in purge:
         revs = [r["ok"]["_rev"] for r in device_db.open_revs(doc_id, "all") if "ok" in r]
