@@ -95,8 +95,7 @@ class AuditLog:
         """The entries `found` holds or points to, with a cursor when rows may remain."""
         pointed = [doc["entry"] for doc in found if "entry" in doc]
         if pointed:
-            # _bulk_get, not _all_docs with keys: one round trip either way, and the
-            # embedded store's _all_docs counts every document for its total_rows.
+            # One round trip for the whole page's entries.
             answer = self.db.bulk_get([{"id": entry_id} for entry_id in pointed])["results"]
             held = {item["id"]: d["ok"] for item in answer for d in item["docs"] if "ok" in d}
             found = [held[doc["entry"]] if "entry" in doc else doc for doc in found]

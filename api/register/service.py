@@ -36,7 +36,6 @@ from dossiers.validation import search_key
 from dossiers.workflow import DossierState
 
 BATCH = 2000
-RECHECK_SECONDS = 30.0
 FILE_NAME = "register.sqlite3"
 
 
@@ -133,18 +132,11 @@ class Register:
             self.store.close()
 
     def _run(self) -> None:
-        checked = time.monotonic()
         while not self._stop.is_set():
             try:
-                woke = self.central.changes(since=self._since, limit=1, timeout=self._poll)
+                self.central.changes(since=self._since, limit=1, timeout=self._poll)
                 if self._stop.is_set():
                     return
-                # `info()` counts documents on the embedded store (~0.1 s at 100k dossiers):
-                # when nothing changed, check for a recreated database and refresh the
-                # backlog only every RECHECK_SECONDS, not after every idle long-poll.
-                if not woke["results"] and time.monotonic() - checked < RECHECK_SECONDS:
-                    continue
-                checked = time.monotonic()
                 self.catch_up()
                 update_seq = seq_number(self.central.info()["update_seq"])
                 self.health.backlog = max(0, update_seq - self.health.indexed_seq)

@@ -40,6 +40,7 @@ from sync.store.local import read_local, write_local
 from sync.store.reads import PLAIN, ReadOptions, Snapshot
 from sync.store.schema import (
     connect,
+    doc_counts,
     meta_int,
     migrate,
     read_meta,
@@ -163,9 +164,7 @@ class Database:
 
     def info(self) -> dict[str, Any]:
         with self._reading() as conn:
-            live, dead = conn.execute(
-                "SELECT COUNT(*) - COALESCE(SUM(deleted), 0), COALESCE(SUM(deleted), 0) FROM docs"
-            ).fetchone()
+            live, dead = doc_counts(conn)
             update_seq = meta_int(conn, "update_seq")
             purge_seq = meta_int(conn, "purge_seq")
             disk_format = schema_version(conn)
@@ -311,7 +310,7 @@ class Database:
         conflicts: bool = False,
     ) -> dict[str, Any]:
         with self._reading() as conn:
-            total = conn.execute("SELECT COUNT(*) FROM docs WHERE deleted = 0").fetchone()[0]
+            total = doc_counts(conn)[0]
             snapshot = Snapshot(conn, self._cipher)
             if keys is not None:
                 rows = snapshot.all_docs_keys(keys, include_docs, conflicts)

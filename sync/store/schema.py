@@ -20,6 +20,9 @@ Tables:
   chunks     the blob bytes in 64 KiB pieces, so nothing needs a blob whole in memory
   local_docs `_local/` documents (rev 0-N), outside the feed
   fields     plaintext values of declared index fields of live winners, for queries
+  doc_counts one row: live and deleted documents, kept by triggers on `docs` in the same
+             transaction as every write, so `info()` and `total_rows` cost one row read
+             rather than a scan of every document (~0.1 s at 300,000 documents)
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 
 from sync.errors import BadRequest
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 _V1 = """
@@ -65,8 +68,29 @@ CREATE INDEX fields_by_value ON fields(field, rank, value, doc_id);
 CREATE INDEX fields_by_doc ON fields(doc_id);
 """
 
-# version -> script taking the file from version-1 to version.
-MIGRATIONS: dict[int, str] = {1: _V1}
+# Triggers, not the writers, keep the counts: every path that adds, deletes, purges or
+# (un)deletes a document row moves them, including ones written later.
+_V2 = (
+    "CREATE TABLE doc_counts (live INTEGER NOT NULL, deleted INTEGER NOT NULL)",
+    "INSERT INTO doc_counts(live, deleted) "
+    "SELECT COUNT(*) - COALESCE(SUM(deleted), 0), COALESCE(SUM(deleted), 0) FROM docs",
+    "CREATE TRIGGER docs_counted_insert AFTER INSERT ON docs BEGIN "
+    "UPDATE doc_counts SET live = live + 1 - NEW.deleted, deleted = deleted + NEW.deleted; "
+    "END",
+    "CREATE TRIGGER docs_counted_update AFTER UPDATE OF deleted ON docs "
+    "WHEN OLD.deleted != NEW.deleted BEGIN "
+    "UPDATE doc_counts SET live = live + OLD.deleted - NEW.deleted, "
+    "deleted = deleted + NEW.deleted - OLD.deleted; END",
+    "CREATE TRIGGER docs_counted_delete AFTER DELETE ON docs BEGIN "
+    "UPDATE doc_counts SET live = live - 1 + OLD.deleted, deleted = deleted - OLD.deleted; "
+    "END",
+)
+
+# version -> the statements taking the file from version-1 to version.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: tuple(s for s in _V1.split(";") if s.strip()),
+    2: _V2,
+}
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -118,9 +142,8 @@ def migrate(conn: sqlite3.Connection, initial_meta: dict[str, object]) -> bool:
                 f"{SCHEMA_VERSION}: upgrade Doorstep to open it"
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[target].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in MIGRATIONS[target]:
+                conn.execute(statement)
         if version == 0:
             values = {"update_seq": 0, "purge_seq": 0, **initial_meta}
             conn.executemany(
@@ -149,3 +172,9 @@ def meta_int(conn: sqlite3.Connection, key: str, default: int = 0) -> int:
 
 def write_meta(conn: sqlite3.Connection, key: str, value: object) -> None:
     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def doc_counts(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(live, deleted) documents, as the triggers on `docs` keep them."""
+    live, deleted = conn.execute("SELECT live, deleted FROM doc_counts").fetchone()
+    return int(live), int(deleted)

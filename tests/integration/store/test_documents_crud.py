@@ -6,6 +6,7 @@ import pytest
 
 from sync.errors import BadRequest, Conflict, FileExists, NotFound
 from sync.store import Database, Store
+from sync.store.schema import SCHEMA_VERSION
 
 
 def test_put_then_get_returns_the_body_with_id_and_rev(db: Database) -> None:
@@ -150,7 +151,7 @@ def test_reopening_changes_nothing_and_keeps_everything(store: Store) -> None:
     before = path.read_bytes()
     again = store.open("kept")
     assert again.get("a")["_rev"] == rev
-    assert again.info()["disk_format_version"] == 1
+    assert again.info()["disk_format_version"] == SCHEMA_VERSION
     again.close()
     assert path.read_bytes() == before
 
