@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "gateway"))
 
 from gateway_helpers import dossier_doc  # noqa: E402
-from support.pouchdb_server import free_port, start_pouchdb_server, stop_pouchdb_server  # noqa: E402
+from support.pouchdb_server import start_pouchdb_server, stop_pouchdb_server  # noqa: E402
+from support.serve import serving  # noqa: E402
 
 from api.services import open_services  # noqa: E402
 from api.settings import load_settings  # noqa: E402
@@ -74,30 +75,10 @@ def prepare(data_dir: Path, officers: list[str], docs: list[dict[str, Any]]) -> 
 
 @contextmanager
 def server(data_dir: Path) -> Iterator[str]:
-    port = free_port()
-    log = (data_dir.parent / f"server-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("doorstep")), "serve", "--data", str(data_dir),
-         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **CHEAP})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"doorstep serve exited; see {log.name}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("doorstep serve did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with serving(["--data", str(data_dir)], env={**os.environ, **CHEAP},
+                 log=data_dir.parent / f"server-{data_dir.name}.log",
+                 start_timeout=300, stop_timeout=30) as running:
+        yield running.url
 
 
 def token(url: str, user: str, device: str, client: httpx.Client | None = None) -> str:

@@ -31,7 +31,6 @@ import os
 import pstats
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this file's directory comes first on sys.path and bench/signing.py would
 # shadow the `signing` package: drop that entry before importing it.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "intake"))
 
 from intake_helpers import (  # noqa: E402
@@ -57,6 +57,7 @@ from intake_helpers import (  # noqa: E402
     sign_many,
     store_dossier,
 )
+from support.serve import serving  # noqa: E402
 
 from api.intake import decisions as rules  # noqa: E402
 from api.intake.worker import IntakeWorker  # noqa: E402
@@ -247,35 +248,10 @@ def prepare_register(data_dir: Path, count: int) -> None:
 
 @contextmanager
 def server(data_dir: Path) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (data_dir / f"server-{port}.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("doorstep")), "serve", "--data", str(data_dir),
-         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env={**env, **CHEAP})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"doorstep serve exited; see {log.name}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("doorstep serve did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with serving(["--data", str(data_dir)], env={**env, **CHEAP},
+                 log=data_dir / "server.log", start_timeout=600, stop_timeout=30) as running:
+        yield running.url
 
 
 def _queries(rng: random.Random, templates: list[str], count: int) -> list[dict[str, Any]]:

@@ -21,14 +21,13 @@ from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from field.device import STATE_FILE, Device, read_state
 from field.errors import FieldAgentError, WipeOrdered
 from field.retention import DEFAULT_KEEP_DAYS
 from field.session import ServerSession
 from field.sync import DeviceSync, SyncReport
-from sync.replicator import Progress as ReplicationProgress
+from sync.cli import SyncProgressBar
 
 EXIT_FAILED, EXIT_REFUSED, EXIT_WIPED = 1, 2, 3
 PASSWORD_ENV = "DOORSTEP_FIELD_PASSWORD"  # noqa: S105 - a variable's name, not a secret
@@ -83,31 +82,6 @@ def _session(server: str, username: str, device: Device,
     return session
 
 
-class _Bar:
-    """A rich progress bar fed by the replicator's events (only on a terminal)."""
-
-    def __init__(self) -> None:
-        self._progress = Progress(TextColumn("[bold]Đồng bộ[/bold]"), BarColumn(),
-                                  TextColumn("{task.completed} thay đổi · "
-                                             "{task.fields[written]} đã ghi"),
-                                  TimeElapsedColumn(), console=Console(stderr=True),
-                                  transient=True)
-        self._task = self._progress.add_task("sync", total=None, written=0)
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> _Bar:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
-
-    def __call__(self, event: ReplicationProgress) -> None:
-        with self._lock:
-            self._progress.update(self._task, completed=event.changes_seen,
-                                  total=event.estimated_total, written=event.docs_written)
-
-
 def _print(report: SyncReport) -> None:
     click.echo(f"Đã đồng bộ: nhận {report.pulled} tài liệu, gửi {report.pushed}, "
                f"xoá khỏi thiết bị {len(report.purged) + len(report.forgotten)}, "
@@ -147,8 +121,9 @@ def sync_command(server: str, username: str, data_dir: Path, ca_file: Path | Non
         if every:
             _keep_syncing(DeviceSync(device, session, keep_days=keep_days), every)
             return
-        if Console(stderr=True).is_terminal:
-            with _Bar() as bar:
+        console = Console(stderr=True)
+        if console.is_terminal:
+            with SyncProgressBar(console) as bar:
                 report = DeviceSync(device, session, keep_days=keep_days,
                                     on_progress=bar).sync_once()
         else:

@@ -72,8 +72,10 @@ def _explain(exc: BaseException) -> str:
     return f"Đồng bộ thất bại: {strip_credentials(str(exc))}"
 
 
-class _Bar:
-    """A rich progress bar fed by replication events (only on a terminal)."""
+class SyncProgressBar:
+    """A rich progress bar on `console` fed by replication events; callers show it only on
+    a terminal. Thread-safe: parallel jobs report to one bar. Also used by `doorstep field`.
+    """
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(
@@ -84,7 +86,7 @@ class _Bar:
         self._task = self._progress.add_task("sync", total=None, written=0)
         self._lock = threading.Lock()
 
-    def __enter__(self) -> _Bar:
+    def __enter__(self) -> SyncProgressBar:
         self._progress.start()
         return self
 
@@ -163,7 +165,7 @@ def replicate(
     except DocumentError as exc:
         raise click.UsageError(_explain(exc)) from exc
     stop = threading.Event()
-    bar = _Bar(console) if console.is_terminal else None
+    bar = SyncProgressBar(console) if console.is_terminal else None
     jobs = [Replication(a, b, options, on_progress=bar, stop=stop)]
     if two_way:
         back = ReplicationOptions(**{**{f: getattr(options, f) for f in

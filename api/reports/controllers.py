@@ -6,7 +6,8 @@ an act that cannot be logged is not served.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
@@ -16,11 +17,18 @@ from litestar.params import QueryParameter
 from api.auth.controllers import current_identity, require
 from api.auth.service import Identity
 from api.reports import params
-from api.reports.schemas import OverdueReport, ResolutionReport, TimelinessReport, VolumeReport
+from api.reports.schemas import (
+    Grouping,
+    OverdueReport,
+    ResolutionReport,
+    TimelinessReport,
+    VolumeReport,
+)
 from api.reports.service import Export, Reports
 
 ROLES = ("handler", "supervisor")
 SKIPPED_HEADER = "Doorstep-Skipped-Dossiers"
+T = TypeVar("T")
 
 # Optional strings, checked by `params`: its 400 names the parameter in Vietnamese.
 From = Annotated[str | None, QueryParameter(
@@ -40,6 +48,34 @@ def _audit(request: Request[Any, Any, Any], identity: Identity, action: str,
     request.app.state.services.audit.record(identity, action, dossier_ids, detail)
 
 
+async def _grouped(request: Request[Any, Any, Any], identity: Identity,
+                   build: Callable[[Reports, Grouping, params.DateRange], T],
+                   by: str | None, from_: str | None, to: str | None) -> T:
+    """A report grouped `by` over a required range: checked, then built in a thread."""
+    require(identity, *ROLES)
+    grouping, period = params.grouping(by), params.date_range(from_, to)
+    return await anyio.to_thread.run_sync(build, _reports(request), grouping, period)
+
+
+async def _export(request: Request[Any, Any, Any], identity: Identity, action: str,
+                  render: Callable[[Reports, Export], T], from_: str | None,
+                  to: str | None) -> tuple[params.DateRange, T, Export]:
+    """The dossiers received in a required range, rendered, and audited as `action`
+    before anything is sent."""
+    require(identity, *ROLES)
+    period = params.date_range(from_, to)
+    reports = _reports(request)
+
+    def work() -> tuple[T, Export]:
+        export = reports.export(period)
+        rendered = render(reports, export)
+        _audit(request, identity, action, export.dossier_ids, _detail(period, export))
+        return rendered, export
+
+    rendered, export = await anyio.to_thread.run_sync(work)
+    return period, rendered, export
+
+
 class ReportController(Controller):
     path = "/api/reports"
     tags = ("reports",)
@@ -49,28 +85,19 @@ class ReportController(Controller):
     async def timeliness(self, request: Request[Any, Any, Any],
                          identity: NamedDependency[Identity], by: By = None,
                          from_: From = None, to: To = None) -> TimelinessReport:
-        require(identity, *ROLES)
-        grouping, period = params.grouping(by), params.date_range(from_, to)
-        reports = _reports(request)
-        return await anyio.to_thread.run_sync(reports.timeliness, grouping, period)
+        return await _grouped(request, identity, Reports.timeliness, by, from_, to)
 
     @get("/volumes", summary="Dossiers received, finished, in progress, needing attention")
     async def volumes(self, request: Request[Any, Any, Any],
                       identity: NamedDependency[Identity], by: By = None,
                       from_: From = None, to: To = None) -> VolumeReport:
-        require(identity, *ROLES)
-        grouping, period = params.grouping(by), params.date_range(from_, to)
-        reports = _reports(request)
-        return await anyio.to_thread.run_sync(reports.volumes, grouping, period)
+        return await _grouped(request, identity, Reports.volumes, by, from_, to)
 
     @get("/resolution-time", summary="Average working days from receipt to resolution")
     async def resolution_time(self, request: Request[Any, Any, Any],
                               identity: NamedDependency[Identity], by: By = None,
                               from_: From = None, to: To = None) -> ResolutionReport:
-        require(identity, *ROLES)
-        grouping, period = params.grouping(by), params.date_range(from_, to)
-        reports = _reports(request)
-        return await anyio.to_thread.run_sync(reports.resolution_time, grouping, period)
+        return await _grouped(request, identity, Reports.resolution_time, by, from_, to)
 
     @get("/overdue", summary="Unfinished dossiers past their appointment date, oldest first")
     async def overdue(self, request: Request[Any, Any, Any],
@@ -99,18 +126,8 @@ class ExportController(Controller):
     async def dossiers_csv(self, request: Request[Any, Any, Any],
                            identity: NamedDependency[Identity],
                            from_: From = None, to: To = None) -> Response[bytes]:
-        require(identity, *ROLES)
-        period = params.date_range(from_, to)
-        reports = _reports(request)
-
-        def work() -> tuple[str, Export]:
-            export = reports.export(period)
-            text = reports.csv(export)
-            _audit(request, identity, "export.csv", export.dossier_ids,
-                   _detail(period, export))
-            return text, export
-
-        text, export = await anyio.to_thread.run_sync(work)
+        period, text, export = await _export(request, identity, "export.csv", Reports.csv,
+                                             from_, to)
         name = f"ho-so_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}.csv"
         return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"',
@@ -120,18 +137,9 @@ class ExportController(Controller):
     async def dongbo(self, request: Request[Any, Any, Any],
                      identity: NamedDependency[Identity],
                      from_: From = None, to: To = None) -> Response[list[dict[str, Any]]]:
-        require(identity, *ROLES)
-        period = params.date_range(from_, to)
-        reports = _reports(request)
-
-        def work() -> tuple[list[dict[str, Any]], Export]:
-            export = reports.export(period)
-            records = reports.dongbo(export)
-            _audit(request, identity, "export.dongbo", export.dossier_ids,
-                   _detail(period, export))
-            return records, export
-
-        records, export = await anyio.to_thread.run_sync(work)
+        _, records, export = await _export(request, identity, "export.dongbo",
+                                           lambda reports, export: reports.dongbo(export),
+                                           from_, to)
         return Response(records, media_type="application/json",
                         headers={SKIPPED_HEADER: str(len(export.skipped))})
 

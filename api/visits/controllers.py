@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVarTuple, cast
 
 import anyio.to_thread
 from litestar import Controller, Request, get, post
@@ -16,10 +17,11 @@ from api.errors import InvalidInput
 from api.visits import decisions
 from api.visits.schemas import Assign, Cancel, NewVisit, Schedule, VisitList, VisitView, decode_body
 from api.visits.service import VisitFilter, VisitService
-from dossiers.models import VisitStatus
+from dossiers.models import Visit, VisitStatus
 
 ROLES = ("handler", "supervisor")
 _PARAMETERS = ("officer", "status", "from", "to")
+Args = TypeVarTuple("Args")
 
 
 def _service(request: Request[Any, Any, Any]) -> VisitService:
@@ -61,6 +63,12 @@ def _filter(request: Request[Any, Any, Any]) -> VisitFilter:
     return wanted
 
 
+async def _answer(act: Callable[[*Args], Visit], *args: *Args) -> VisitView:
+    """Run one `VisitService` call (it reads, decides, writes and audits) in a worker
+    thread and answer with the visit it returns."""
+    return decisions.view(await anyio.to_thread.run_sync(act, *args))
+
+
 class VisitController(Controller):
     path = "/api/visits"
     tags = ("visits",)
@@ -70,8 +78,7 @@ class VisitController(Controller):
     async def create(self, request: Request[Any, Any, Any], identity: NamedDependency[Identity],
                      data: JSONBody[dict[str, Any]]) -> VisitView:
         body = decode_body(data, NewVisit)
-        visit = await anyio.to_thread.run_sync(_service(request).create, identity, body)
-        return decisions.view(visit)
+        return await _answer(_service(request).create, identity, body)
 
     @get("/", summary="Visits, by planned date; filter by officer, status, from, to")
     async def search(self, request: Request[Any, Any, Any],
@@ -83,35 +90,28 @@ class VisitController(Controller):
     @get("/{visit_id:str}", summary="One visit")
     async def read(self, request: Request[Any, Any, Any], identity: NamedDependency[Identity],
                    visit_id: FromPath[str]) -> VisitView:
-        visit = await anyio.to_thread.run_sync(_service(request).get, identity, visit_id)
-        return decisions.view(visit)
+        return await _answer(_service(request).get, identity, visit_id)
 
     @post("/{visit_id:str}/schedule", status_code=200, summary="Move a visit to another day")
     async def schedule(self, request: Request[Any, Any, Any],
                        identity: NamedDependency[Identity], visit_id: FromPath[str],
                        data: JSONBody[dict[str, Any]]) -> VisitView:
         body = decode_body(data, Schedule)
-        visit = await anyio.to_thread.run_sync(_service(request).schedule, identity, visit_id,
-                                               body.planned_date)
-        return decisions.view(visit)
+        return await _answer(_service(request).schedule, identity, visit_id, body.planned_date)
 
     @post("/{visit_id:str}/assign", status_code=200,
           summary="Give a visit to another officer (it leaves the first officer's device)")
     async def assign(self, request: Request[Any, Any, Any], identity: NamedDependency[Identity],
                      visit_id: FromPath[str], data: JSONBody[dict[str, Any]]) -> VisitView:
         body = decode_body(data, Assign)
-        visit = await anyio.to_thread.run_sync(_service(request).assign, identity, visit_id,
-                                               body.officer_id)
-        return decisions.view(visit)
+        return await _answer(_service(request).assign, identity, visit_id, body.officer_id)
 
     @post("/{visit_id:str}/cancel", status_code=200,
           summary="Cancel a visit with a reason (it stays on the device, marked cancelled)")
     async def cancel(self, request: Request[Any, Any, Any], identity: NamedDependency[Identity],
                      visit_id: FromPath[str], data: JSONBody[dict[str, Any]]) -> VisitView:
         body = decode_body(data, Cancel)
-        visit = await anyio.to_thread.run_sync(_service(request).cancel, identity, visit_id,
-                                               body.reason)
-        return decisions.view(visit)
+        return await _answer(_service(request).cancel, identity, visit_id, body.reason)
 
 
 ROUTES = [VisitController]

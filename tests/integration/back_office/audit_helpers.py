@@ -38,13 +38,6 @@ def office_client(office: Services) -> Iterator[TestClient[Any]]:
         yield test_client
 
 
-def login(client: TestClient[Any], username: str, device: str | None = None) -> dict[str, str]:
-    answer = client.post("/api/auth/token", json={
-        "username": username, "password": "demo", "device_id": device or f"dev-{username}"})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
 def citizen() -> dict[str, Any]:
     import msgspec
 

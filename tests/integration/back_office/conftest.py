@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import auth_helpers
 import pytest
 import register_helpers
 from litestar.testing import TestClient
@@ -59,10 +60,7 @@ def logins(back_office_client: TestClient[Any]) -> Callable[[str], dict[str, str
 
     def login(username: str) -> dict[str, str]:
         if username not in tokens:
-            answer = back_office_client.post("/api/auth/token", json={
-                "username": username, "password": "demo", "device_id": f"dev-{username}"})
-            assert answer.status_code == 200, answer.text
-            tokens[username] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+            tokens[username] = auth_helpers.login(back_office_client, username)
         return tokens[username]
 
     return login

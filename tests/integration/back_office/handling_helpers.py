@@ -80,13 +80,6 @@ def embedded_client(embedded_office: Services) -> Iterator[TestClient[Any]]:
         yield test
 
 
-def login(client: TestClient[Any], username: str, device: str | None = None) -> dict[str, str]:
-    answer = client.post("/api/auth/token", json={
-        "username": username, "password": "demo", "device_id": device or f"dev-{username}"})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
 @dataclass(frozen=True)
 class Stored:
     dossier_id: str

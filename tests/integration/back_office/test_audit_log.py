@@ -10,7 +10,7 @@ from typing import Any
 
 import audit_helpers
 import pytest
-from audit_helpers import login
+from auth_helpers import login
 from litestar.testing import TestClient
 
 from api.audit import AuditLog

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import handling_helpers
+from auth_helpers import login
 from handling_helpers import (
     ATTACHMENT_LIMIT,
-    login,
     post_event,
     result_pdf,
     seal_status,

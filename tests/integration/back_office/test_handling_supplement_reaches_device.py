@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import handling_helpers
+from auth_helpers import login
 from handling_helpers import (
-    login,
     post_event,
     result_pdf,
     store_received,

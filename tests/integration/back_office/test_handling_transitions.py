@@ -8,8 +8,8 @@ import datetime as dt
 from typing import Any
 
 import handling_helpers
+from auth_helpers import login
 from handling_helpers import (
-    login,
     post_event,
     result_pdf,
     store_received,

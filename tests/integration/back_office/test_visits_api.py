@@ -10,7 +10,8 @@ from typing import Any
 
 import audit_helpers
 import pytest
-from audit_helpers import login, new_visit
+from audit_helpers import new_visit
+from auth_helpers import login
 from litestar.testing import TestClient
 
 from api.services import Services

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import audit_helpers
-from audit_helpers import login, new_visit
+from audit_helpers import new_visit
+from auth_helpers import login
 from litestar.testing import TestClient
 
 from api.audit import parse_query

@@ -6,9 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +17,8 @@ from typing import Any
 import httpx
 import msgspec
 from PIL import Image, ImageDraw
+from support.serve import DOORSTEP as DOORSTEP  # re-exported: the tests run its commands
+from support.serve import serving
 
 from dossiers import default_calendar, load_catalogue
 from dossiers.examples import example_dossier
@@ -29,7 +28,6 @@ from field.session import ServerSession
 from field.sync import DeviceSync
 
 ROOT = Path(__file__).resolve().parents[3]
-DOORSTEP = Path(sys.executable).with_name("doorstep")
 PKI_PASSPHRASE = "demo-passphrase"  # the demo's district PKI (api/demo.py)
 PASSWORD = "demo"
 WARD = "00004"
@@ -37,12 +35,6 @@ WARD = "00004"
 CHEAP = {"DOORSTEP_AUTH_ARGON2_MEMORY_KIB": "1024", "DOORSTEP_AUTH_ARGON2_TIME_COST": "1",
          "DOORSTEP_FIELD_ARGON2_MEMORY_KIB": "1024", "DOORSTEP_FIELD_ARGON2_TIME_COST": "1"}
 os.environ.update({k: v for k, v in CHEAP.items() if k.startswith("DOORSTEP_FIELD")})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -100,7 +92,6 @@ class Server:
 def running_server(tmp_path: Path, couch_url: str | None,
                    extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """`doorstep serve --demo` with its district PKI and intake worker running."""
-    port = free_port()
     env = {**os.environ, **CHEAP, "DOORSTEP_PKI_PASSPHRASE": PKI_PASSPHRASE,
            **(extra_env or {})}
     storage: list[str] = []
@@ -110,31 +101,10 @@ def running_server(tmp_path: Path, couch_url: str | None,
         storage = ["--couchdb", couch_url]
         env["DOORSTEP_DB_PREFIX"] = prefix
         central_url = f"{couch_url}/{prefix}doorstep"
-    log_path = tmp_path / "server.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [str(DOORSTEP), "serve", "--demo", "--data", str(tmp_path / "server"), "--port",
-         str(port), *storage], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(log_path.read_text()[-3000:])
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("doorstep serve did not answer /health within 60 s")
-            time.sleep(0.2)
-        assert "Chưa chạy tiếp nhận" not in log_path.read_text(), "intake is not running"
-        yield Server(url, tmp_path / "server", central_url, log_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+    with serving(["--demo", "--data", str(tmp_path / "server"), *storage], env=env,
+                 log=tmp_path / "server.log", cwd=ROOT, stop_timeout=15) as running:
+        assert "Chưa chạy tiếp nhận" not in running.log.read_text(), "intake is not running"
+        yield Server(running.url, tmp_path / "server", central_url, running.log)
 
 
 # --- the device -----------------------------------------------------------------------

@@ -5,19 +5,15 @@ process on a free port for devices that speak HTTP (PouchDB, our replicator)."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from gateway_helpers import RunningServer
 from litestar.testing import TestClient
+from support.serve import serving
 
 from api.app import create_app
 from api.demo import install_demo
@@ -25,7 +21,6 @@ from api.services import Services, open_services
 from api.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
-DOORSTEP = Path(sys.executable).with_name("doorstep")
 # Cheap hashing: the tests log in hundreds of times; argon2's cost is not what they test.
 CHEAP_ARGON2 = {"DOORSTEP_AUTH_ARGON2_MEMORY_KIB": "1024", "DOORSTEP_AUTH_ARGON2_TIME_COST": "1"}
 
@@ -56,15 +51,8 @@ def client(services: Services) -> Iterator[TestClient[Any]]:
         yield test_client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(params=["embedded", "couchdb"])
 def demo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningServer]:
-    port = free_port()
     env = {**os.environ, **CHEAP_ARGON2}
     storage: list[str] = []
     central_url = None
@@ -74,26 +62,6 @@ def demo_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runn
         storage = ["--couchdb", couch.url]
         env["DOORSTEP_DB_PREFIX"] = prefix
         central_url = f"{couch.url}/{prefix}doorstep"
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(DOORSTEP), "serve", "--demo", "--data", str(tmp_path / "data"), "--port",
-         str(port), *storage], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError((tmp_path / "server.log").read_text()[-3000:])
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("doorstep serve did not answer /health within 60 s")
-            time.sleep(0.2)
-        yield RunningServer(url, tmp_path / "data", central_url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with serving(["--demo", "--data", str(tmp_path / "data"), *storage], env=env,
+                 log=tmp_path / "server.log", cwd=ROOT) as running:
+        yield RunningServer(running.url, tmp_path / "data", central_url)
