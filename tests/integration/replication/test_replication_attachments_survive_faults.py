@@ -71,9 +71,14 @@ def test_attachment_bodies_cut_midway_converge_byte_identical(new_db, pouchdb_se
     proxy = FaultProxy((parts.hostname, parts.port), seed=42)
     via = proxy.url + urlsplit(source).path
     local = LocalPeer(tmp_path / "device")
-    interrupted = 0
+    interrupted = rounds = 0
     try:
-        for round_no in range(12):
+        # Whether a run gives up depends on where cuts land among concurrent requests
+        # (measured: 2 to 8 of 12 runs): go on past 12 rounds until 3 runs were cut short.
+        for round_no in range(40):
+            if round_no >= 12 and interrupted >= 3:
+                break
+            rounds += 1
             bodies |= _seed(source, rng, round_no)
             # Cuts land inside attachment bodies (each 40–160 KB), not only in JSON answers.
             proxy.faults.cut_after = (5_000, 400_000)
@@ -86,7 +91,7 @@ def test_attachment_bodies_cut_midway_converge_byte_identical(new_db, pouchdb_se
                 interrupted += 1
             finally:
                 remote.close()
-        assert interrupted >= 3, f"only {interrupted} of 12 runs were interrupted"
+        assert interrupted >= 3, f"only {interrupted} of {rounds} runs were interrupted"
         assert proxy.cuts > interrupted  # most cuts were retried within a run
         proxy.faults = type(proxy.faults)()
         final = replicate(HttpPeer(via), local, ReplicationOptions(create_target=True))
