@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from sync.protocol.model import (
+    BodiesWanted,
     ChangesPage,
     Doc,
     FetchError,
@@ -67,11 +68,12 @@ class Peer(Protocol):
         ...
 
     def fetch_attachments(
-        self, revision: Revision, atts_since: Sequence[str]
+        self, wanted: Sequence[BodiesWanted], bulk_get: bool
     ) -> list[Revision | FetchError]:
-        """`revision` (as `bulk_get` gave it, with stubs) with the bodies of its attachments
-        newer than `atts_since`: like `open_revs` for its rev, but a peer may reuse the
-        JSON it already has and fetch the bodies alone."""
+        """Each wanted revision with the bodies of its attachments newer than its
+        `atts_since`: like `open_revs` for its rev, but a peer may reuse the JSON it
+        already has and fetch the bodies alone, several revisions in one request
+        (`_bulk_get`, unless `bulk_get` is False: the run was told not to use it)."""
         ...
 
     def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:

@@ -17,6 +17,7 @@ from typing import Any
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 from sync.peers.base import Feed
 from sync.protocol.model import (
+    BodiesWanted,
     Change,
     ChangesPage,
     Doc,
@@ -137,9 +138,10 @@ class LocalPeer:
         ]
 
     def fetch_attachments(
-        self, revision: Revision, atts_since: Sequence[str]
+        self, wanted: Sequence[BodiesWanted], bulk_get: bool
     ) -> list[Revision | FetchError]:
-        return self.open_revs(revision.id, [revision.rev], atts_since)
+        return [found for w in wanted
+                for found in self.open_revs(w.revision.id, [w.revision.rev], w.atts_since)]
 
     def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:
         errors = self.db.bulk_docs(list(docs), new_edits=False)

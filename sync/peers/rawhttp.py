@@ -1,11 +1,12 @@
-"""A lean HTTP/1.1 GET for attachment bodies, on the standard library's `http.client`.
+"""A lean HTTP/1.1 client for attachment bodies, on the standard library's `http.client`.
 
 Why: reading a 200 KB attachment through httpx costs about three times the CPU of
 `http.client` (h11 parses the body in Python, chunk by chunk), and a pull of many
-attachments is one such GET per attachment. `RawGetter` keeps one persistent connection per
-thread (the replicator fetches from a thread pool), verifies TLS with the context it is
-given, sends the caller's headers (credentials included) and nothing else, and hands back
-the status, the headers and the whole body. It neither retries nor interprets the status:
+attachments is one such GET per attachment, or a `_bulk_get` answer of several megabytes.
+`RawGetter` keeps one persistent connection per thread (the replicator fetches from a
+thread pool), verifies TLS with the context it is given, sends the caller's headers
+(credentials included) and nothing else, and hands back the status, the headers and the
+whole body. It neither retries nor interprets the status:
 the caller does both, as it does for its other requests. A connection the server closed
 while it sat idle is reopened once, at once, before the failure counts as a network error.
 """
@@ -32,7 +33,8 @@ class RawAnswer:
 
 
 class RawGetter:
-    """GETs below one base URL (`https://host:port/db/`), a connection per thread."""
+    """GETs (and read-only POSTs) below one base URL (`https://host:port/db/`), a
+    connection per thread."""
 
     def __init__(
         self,
@@ -74,11 +76,22 @@ class RawGetter:
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> RawAnswer:
         """`GET <base>/<path>?<params>` (`path` already quoted)."""
+        return self._exchange("GET", path, params, None)
+
+    def post_json(self, path: str, params: Mapping[str, str] | None, body: bytes) -> RawAnswer:
+        """`POST <base>/<path>?<params>` with a JSON body: for reads that take one
+        (`_bulk_get`), so resending it after a dropped connection is harmless."""
+        return self._exchange("POST", path, params, body)
+
+    def _exchange(self, method: str, path: str, params: Mapping[str, str] | None,
+                  body: bytes | None) -> RawAnswer:
         target = self._prefix + path + (f"?{urlencode(params)}" if params else "")
+        headers = self._headers if body is None else {
+            **self._headers, "Content-Type": "application/json"}
         for _ in range(2):
             conn, reused = self._connection()
             try:
-                conn.request("GET", target, headers=self._headers)
+                conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException) as exc:

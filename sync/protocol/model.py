@@ -9,6 +9,7 @@ it only hands them back to the peer that produced them.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +141,42 @@ class Revision:
             atts[name] = att
         doc["_attachments"] = atts
         return doc
+
+
+@dataclass(frozen=True, slots=True)
+class BodiesWanted:
+    """A revision (as the feed or `bulk_get` gave it, attachments as stubs) whose
+    attachment bodies newer than every rev in `atts_since` must be fetched."""
+
+    revision: Revision
+    atts_since: tuple[str, ...] = ()
+
+    def needs(self, att: Mapping[str, Any]) -> bool:
+        """Whether an attachment's body must be fetched: CouchDB's `atts_since` rule, a
+        body added after every ancestor the target holds."""
+        floor = max((int(rev.split("-", 1)[0]) for rev in self.atts_since), default=0)
+        return int(att.get("revpos", 0)) > floor
+
+    def with_bodies(self, bodies: Mapping[str, bytes]) -> Revision:
+        """The revision with `bodies` (by attachment name) following its JSON."""
+        atts: dict[str, dict[str, Any]] = {}
+        for name, att in self.revision.attachments().items():
+            if name in bodies:
+                att = {**{k: v for k, v in att.items() if k != "stub"},
+                       "follows": True, "length": len(bodies[name])}
+            atts[name] = att
+        doc = {**self.revision.doc, "_attachments": atts} if atts else self.revision.doc
+        return Revision(doc, {name: bodies[name] for name in atts if name in bodies})
+
+    def filled_from(self, bodies: Mapping[str, bytes]) -> Revision | None:
+        """The revision with the bodies it needs taken from `bodies` (by attachment name;
+        more may be there), or None if one it needs is missing. The store checks each
+        body against the stub's digest when writing it."""
+        needed = [name for name, att in self.revision.attachments().items()
+                  if self.needs(att)]
+        if any(name not in bodies for name in needed):
+            return None
+        return self.with_bodies({name: bodies[name] for name in needed})
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ written by hand. The steps are CouchDB's (protocol.rst, `couch_replicator_worker
   resume from.
 * `copy_batch`: for one batch of changes, ask the target which revisions it lacks
   (`_revs_diff`), fetch them from the source (`_bulk_get` without attachment bodies, falling
-  back to `open_revs` when the source lacks `_bulk_get`; documents whose attachments the
-  target does not hold are fetched one by one with `atts_since`), and write them with
+  back to `open_revs` when the source lacks `_bulk_get`; the bodies of attachments the
+  target does not hold are then fetched per group, `atts_since` deciding which), and
+  write them with
   `new_edits: false` (`_bulk_docs`, halving on 413; revisions with attachment bodies one by
   one, multipart where the peer can). Documents with attachment bodies to copy go in groups
   of at most `HEAVY_BYTES` of attachments (by the stubs' `length`; a larger document goes
@@ -33,6 +34,7 @@ from sync.errors import MissingStub, NotFound, NotSupported, TooLarge
 from sync.protocol import checkpoint as ckpt
 from sync.protocol.ids import ReplicationSpec, candidate_ids, new_session_id
 from sync.protocol.model import (
+    BodiesWanted,
     Change,
     Doc,
     FetchError,
@@ -51,7 +53,7 @@ Side = Literal["source", "target"]
 # the batch halves.
 BULK_BYTES = 24 * 1024 * 1024
 BULK_GROUP_BYTES = BULK_BYTES * 3 // 4  # attachment bytes whose base64 fills one request
-HEAVY_BYTES = 2 * 1024 * 1024  # attachment bytes per fetch-then-write group
+HEAVY_BYTES = 6 * 1024 * 1024  # attachment bytes per fetch-then-write group (one _bulk_get)
 IN_FLIGHT_BYTES = 40 * 1024 * 1024  # attachment bytes fetched and not yet written, at most
 PROBE_EVERY = 10
 ALL_MISSING = 0.98  # share of revisions missing above which `_revs_diff` is skipped
@@ -268,7 +270,8 @@ def copy_batch(session: Session, changes: Sequence[Change]) -> Flow[BatchResult]
     if heavy:
         group_bytes = HEAVY_BYTES if multipart_writes else BULK_GROUP_BYTES
         groups = _heavy_groups(heavy, group_bytes, first=HEAVY_BYTES)
-        answers = yield Fork(tuple(_copy_heavy(g, multipart_writes) for g in groups),
+        answers = yield Fork(tuple(_copy_heavy(g, multipart_writes, session.use_bulk_get)
+                                   for g in groups),
                              weights=tuple(sum(h.weight for h in g) for g in groups))
         for copied in answers:
             read += copied.docs_read
@@ -288,8 +291,7 @@ class Heavy:
     """A revision whose attachment bodies newer than `atts_since` must be fetched;
     `weight` is their size in bytes as the source's stubs give it."""
 
-    revision: Revision
-    atts_since: tuple[str, ...]
+    wanted: BodiesWanted
     weight: int
 
 
@@ -311,24 +313,18 @@ def _heavy_groups(heavy: Sequence[Heavy], limit: int, first: int | None = None
     return groups
 
 
-def _copy_heavy(group: Sequence[Heavy], multipart_writes: bool) -> Flow[BatchResult]:
-    """Fetch a group's revisions with their attachment bodies, then write them: one by
-    one to a target that takes bodies apart (each is let go once written), else in one
-    inline `_bulk_docs`."""
-    pending: list[Revision] = []
-    errors: list[FetchError] = []
-    read = written = 0
-    failures: list[WriteFailure] = []
-    for item in group:
-        full = yield Call("source", "fetch_attachments", (item.revision, item.atts_since))
-        errors += [one for one in full if isinstance(one, FetchError)]
-        pending += [one for one in full if not isinstance(one, FetchError)]
-        if multipart_writes or item is group[-1]:
-            pending = _dedupe(pending)
-            done, refused = yield from _write(pending, multipart_writes)
-            read, written, failures = read + len(pending), written + done, failures + refused
-            pending = []
-    return BatchResult(docs_read=read, docs_written=written, failures=(*errors, *failures))
+def _copy_heavy(group: Sequence[Heavy], multipart_writes: bool, bulk_get: bool
+                ) -> Flow[BatchResult]:
+    """Fetch a group's revisions with their attachment bodies (one request where the
+    source can), then write them: one by one to a target that takes bodies apart, else in
+    one inline `_bulk_docs`."""
+    full = yield Call("source", "fetch_attachments",
+                      (tuple(item.wanted for item in group), bulk_get))
+    errors = [one for one in full if isinstance(one, FetchError)]
+    fetched = _dedupe([one for one in full if not isinstance(one, FetchError)])
+    written, failures = yield from _write(fetched, multipart_writes)
+    return BatchResult(docs_read=len(fetched), docs_written=written,
+                       failures=(*errors, *failures))
 
 
 def _fetch(
@@ -360,7 +356,7 @@ def _fetch(
         if weight is None:
             revisions.append(item)
         else:  # `latest=true` can answer two wanted revs with the same leaf: fetch it once
-            heavy.setdefault((item.id, item.rev), Heavy(item, atts_since, weight))
+            heavy.setdefault((item.id, item.rev), Heavy(BodiesWanted(item, atts_since), weight))
     return _dedupe(revisions), list(heavy.values()), errors
 
 

@@ -1,13 +1,15 @@
-"""Attachment bodies pulled from a JSON-only server (PouchDB Server) come one raw GET each,
-through the HTTP peer's lean client: cut and reset connections in the middle of those
-bodies are retried, interrupted runs converge, and every attachment lands in the embedded
-store byte-identical. The lean client sends the peer's credentials and reopens, at once, a
-kept-alive connection the server closed while it sat idle."""
+"""Attachment bodies pulled from a JSON-only server (PouchDB Server) come in `_bulk_get`
+answers (one raw GET each where that does not answer), through the HTTP peer's lean
+client: cut and reset connections in the middle of those bodies are retried, interrupted
+runs converge, and every attachment lands in the embedded store byte-identical. The lean
+client sends the peer's credentials and reopens, at once, a kept-alive connection the
+server closed while it sat idle."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import random
 import threading
@@ -22,7 +24,7 @@ from support.fault_proxy import FaultProxy
 from sync.errors import DocumentError, NotFound, PeerUnavailable
 from sync.peers import Backoff, HttpPeer, LocalPeer, set_testing
 from sync.peers.rawhttp import RawGetter, RawNetworkError
-from sync.protocol.model import Revision
+from sync.protocol.model import BodiesWanted, Revision
 from sync.replicator import ReplicationOptions, replicate
 
 
@@ -109,6 +111,7 @@ class _ClosingHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     body = os.urandom(70_000)
     seen: list[tuple[str, str | None]] = []  # noqa: RUF012 (one test server per test)
+    bulk_get = False
 
     def do_GET(self) -> None:
         if self.path == "/":  # the server root: not CouchDB, so attachments come raw
@@ -130,6 +133,30 @@ class _ClosingHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
         self.close_connection = True
 
+    def do_POST(self) -> None:
+        """`_bulk_get` answering every revision asked for except those named `gap…`, with
+        three attachments inline (base64), when `bulk_get` is on; else unsupported."""
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if not type(self).bulk_get:
+            self.send_error(501)
+            return
+        type(self).seen.append((f"POST {self.path}", self.headers.get("Authorization")))
+        data = base64.b64encode(self.body).decode()
+        results = [{"id": d["id"], "docs": [
+            {"error": {"id": d["id"], "rev": d["rev"], "error": "not_found"}}
+            if d["id"].startswith("gap") else
+            {"ok": {"_id": d["id"], "_rev": d["rev"], "_attachments": {
+                name: {"content_type": "image/jpeg", "data": data}
+                for name in ("a.jpg", "b c.jpg", "d.jpg")}}}]}
+            for d in request["docs"]]
+        payload = json.dumps({"results": results}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        self.close_connection = True
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -137,6 +164,7 @@ class _ClosingHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def closing_server() -> Iterator[str]:
     _ClosingHandler.seen = []
+    _ClosingHandler.bulk_get = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ClosingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -156,7 +184,9 @@ def test_raw_gets_send_credentials_and_reopen_closed_connections(closing_server)
     peer = HttpPeer(f"{closing_server}/db", user="officer", password="mật khẩu",
                     backoff=Backoff(retries=0))
     try:
-        [full] = peer.fetch_attachments(_revision_with_stubs(["a.jpg", "b c.jpg", "d.jpg"]), ())
+        # No usable _bulk_get (HTTP 501): one raw GET per attachment.
+        [full] = peer.fetch_attachments([BodiesWanted(
+            _revision_with_stubs(["a.jpg", "b c.jpg", "d.jpg"]))], True)
     finally:
         peer.close()
     assert isinstance(full, Revision)
@@ -171,11 +201,36 @@ def test_raw_gets_send_credentials_and_reopen_closed_connections(closing_server)
     ]
 
 
+def test_bulk_get_brings_the_bodies_and_raw_gets_fill_its_gaps(closing_server):
+    _ClosingHandler.bulk_get = True
+    peer = HttpPeer(f"{closing_server}/db", user="officer", password="mật khẩu",
+                    backoff=Backoff(retries=0))
+    whole = _revision_with_stubs(["a.jpg", "b c.jpg", "d.jpg"])
+    kept = Revision({**whole.doc, "_id": "doc/2", "_rev": "2-def"})  # a.jpg is not new
+    gap = _revision_with_stubs(["a.jpg"], "gap/3")
+    try:
+        got = peer.fetch_attachments([BodiesWanted(whole), BodiesWanted(kept, ("1-abc",)),
+                                      BodiesWanted(gap)], True)
+    finally:
+        peer.close()
+    assert [r.id for r in got if isinstance(r, Revision)] == ["doc/1", "doc/2", "gap/3"]
+    assert sorted(got[0].blobs) == ["a.jpg", "b c.jpg", "d.jpg"]
+    assert got[0].blobs["b c.jpg"] == _ClosingHandler.body
+    assert got[1].blobs == {} and got[1].attachments()["a.jpg"]["stub"]  # revpos 1: held
+    assert got[2].blobs == {"a.jpg": _ClosingHandler.body}
+    expected = "Basic " + base64.b64encode("officer:mật khẩu".encode()).decode()
+    assert _ClosingHandler.seen == [
+        ("POST /db/_bulk_get?revs=false&attachments=true", expected),
+        ("/db/gap%2F3/a.jpg?rev=1-abc", expected),  # the one _bulk_get did not answer
+    ]
+
+
 def test_raw_get_answers_errors_by_kind(closing_server):
     peer = HttpPeer(f"{closing_server}/db", bearer="t0ken", backoff=Backoff(retries=0))
     try:
         with pytest.raises(NotFound) as caught:
-            peer.fetch_attachments(_revision_with_stubs(["a.jpg"], "missing-doc"), ())
+            peer.fetch_attachments(
+                [BodiesWanted(_revision_with_stubs(["a.jpg"], "missing-doc"))], True)
     finally:
         peer.close()
     assert "t0ken" not in str(caught.value)

@@ -162,7 +162,9 @@ def test_attachments_newer_than_target_ancestors_are_fetched_with_bodies():
             return [Revision(doc("old", "3-n", _attachments={"f": {**stub, "revpos": 2}})),
                     Revision(doc("new", "3-m", _attachments={"f": {**stub, "revpos": 3}}))]
         if call.method == "fetch_attachments":  # the stub revision bulk_get gave
-            assert (call.args[0].id, call.args[0].rev, call.args[1]) == ("new", "3-m", ("1-q",))
+            [wanted] = call.args[0]
+            assert (wanted.revision.id, wanted.revision.rev, wanted.atts_since) == (
+                "new", "3-m", ("1-q",))
             att = {"content_type": "text/plain", "follows": True, "length": 3, "revpos": 3}
             return [Revision(doc("new", "3-m", _attachments={"f": att}), {"f": b"abc"})]
         if call.method == "bulk_docs":
@@ -265,8 +267,10 @@ def test_first_generation_bodies_from_the_feed_skip_bulk_get():
             fetched.extend(w.id for w in call.args[0])
             return [Revision(doc(w.id, w.rev)) for w in call.args[0]]
         if call.method == "fetch_attachments":  # straight from the feed's stubs
-            stubbed, since = call.args
-            assert stubbed.doc["_revisions"] == {"start": 1, "ids": ["dd"]} and since == ()
+            [wanted] = call.args[0]
+            stubbed = wanted.revision
+            assert stubbed.doc["_revisions"] == {"start": 1, "ids": ["dd"]}
+            assert wanted.atts_since == ()
             bodies.append(stubbed.id)
             att = {"content_type": "text/plain", "follows": True, "revpos": 1}
             return [Revision({**stubbed.doc, "_attachments": {"f": att}}, {"f": b"body"})]
@@ -303,10 +307,10 @@ def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
             return [Revision(doc(w.id, w.rev, _attachments={"f": {**stub, "length": sizes[w.id]}}))
                     for w in call.args[0]]
         if call.method == "fetch_attachments":
-            stubbed, since = call.args
-            assert since == ()
+            assert all(w.atts_since == () for w in call.args[0])
             att = {"content_type": "image/jpeg", "follows": True, "revpos": 1}
-            return [Revision({**stubbed.doc, "_attachments": {"f": att}}, {"f": b"body"})]
+            return [Revision({**w.revision.doc, "_attachments": {"f": att}}, {"f": b"body"})
+                    for w in call.args[0]]
         if call.method == "bulk_docs":
             writes.append([d["_id"] for d in call.args[0]])
             assert all(d["_attachments"]["f"]["data"] == "Ym9keQ==" for d in call.args[0])
@@ -344,7 +348,8 @@ def test_a_target_taking_bodies_apart_gets_smaller_groups_written_one_by_one():
             return [Revision(doc(w.id, w.rev, _attachments={"f": stub})) for w in call.args[0]]
         if call.method == "fetch_attachments":
             att = {"content_type": "image/jpeg", "follows": True, "revpos": 1}
-            return [Revision({**call.args[0].doc, "_attachments": {"f": att}}, {"f": b"x"})]
+            return [Revision({**w.revision.doc, "_attachments": {"f": att}}, {"f": b"x"})
+                    for w in call.args[0]]
         if call.method == "put_revision":
             puts.append(call.args[0].id)
             return None
