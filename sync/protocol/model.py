@@ -143,6 +143,12 @@ class Revision:
         return doc
 
 
+def generation(rev: str) -> int:
+    """The N of an `N-hash` revision id (0 for one that is not well formed)."""
+    head, _, _ = rev.partition("-")
+    return int(head) if head.isdigit() else 0
+
+
 @dataclass(frozen=True, slots=True)
 class BodiesWanted:
     """A revision (as the feed or `bulk_get` gave it, attachments as stubs) whose
@@ -154,7 +160,7 @@ class BodiesWanted:
     def needs(self, att: Mapping[str, Any]) -> bool:
         """Whether an attachment's body must be fetched: CouchDB's `atts_since` rule, a
         body added after every ancestor the target holds."""
-        floor = max((int(rev.split("-", 1)[0]) for rev in self.atts_since), default=0)
+        floor = max((generation(rev) for rev in self.atts_since), default=0)
         return int(att.get("revpos", 0)) > floor
 
     def with_bodies(self, bodies: Mapping[str, bytes]) -> Revision:

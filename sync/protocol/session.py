@@ -44,6 +44,7 @@ from sync.protocol.model import (
     Seq,
     Wanted,
     WriteFailure,
+    generation,
 )
 
 Side = Literal["source", "target"]
@@ -196,7 +197,7 @@ def _taken_from_feed(
     rest: list[Wanted] = []
     for w in wanted:
         doc = bodies.get(w.id)
-        if (doc is None or doc.get("_rev") != w.rev or _generation(w.rev) != 1
+        if (doc is None or doc.get("_rev") != w.rev or generation(w.rev) != 1
                 or not _described(doc.get("_attachments"))):
             rest.append(w)
             continue
@@ -228,20 +229,15 @@ def _first_sync(session: Session) -> bool:
     return session.start_seq == 0 and session.target_info.doc_count == 0
 
 
-def _generation(rev: str) -> int:
-    head, _, _ = rev.partition("-")
-    return int(head) if head.isdigit() else 0
-
-
 def _missing_bytes(revision: Revision, atts_since: Sequence[str]) -> int | None:
     """The size of the attachments newer than every ancestor the target holds (CouchDB's
     `atts_since` rule) that came as stubs, or None when there is none: those bodies must
     be fetched and sent."""
-    floor = max((_generation(rev) for rev in atts_since), default=0)
+    wanted = BodiesWanted(revision, tuple(atts_since))
     sizes = [  # a stub without `length` counts as a whole group: never many held at once
         int(att["length"]) if isinstance(att.get("length"), int) else HEAVY_BYTES
         for att in revision.attachments().values()
-        if int(att.get("revpos", 0)) > floor and not (att.get("data") or att.get("follows"))
+        if wanted.needs(att) and not (att.get("data") or att.get("follows"))
     ]
     return sum(sizes) if sizes else None
 
