@@ -93,7 +93,7 @@ class RawGetter:
             try:
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
-                body = response.read()
+                content = response.read()
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(conn)
                 stale = reused and isinstance(
@@ -103,7 +103,7 @@ class RawGetter:
                 raise RawNetworkError(type(exc).__name__) from exc
             if response.will_close:
                 self._drop(conn)
-            return RawAnswer(response.status, dict(response.headers.items()), body)
+            return RawAnswer(response.status, dict(response.headers.items()), content)
         raise RawNetworkError("connection closed twice")
 
     def close(self) -> None:
