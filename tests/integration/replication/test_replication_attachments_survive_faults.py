@@ -115,23 +115,13 @@ class _ClosingHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/":  # the server root: not CouchDB, so attachments come raw
-            payload = b'{"express-pouchdb":"Welcome!"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-        elif "missing" in self.path:
-            type(self).seen.append((self.path, self.headers.get("Authorization")))
-            payload = b'{"error":"not_found","reason":"missing"}'
-            self.send_response(404)
-            self.send_header("Content-Type", "application/json")
+            self._answer(200, "application/json", b'{"express-pouchdb":"Welcome!"}')
+            return
+        type(self).seen.append((self.path, self.headers.get("Authorization")))
+        if "missing" in self.path:
+            self._answer(404, "application/json", b'{"error":"not_found","reason":"missing"}')
         else:
-            type(self).seen.append((self.path, self.headers.get("Authorization")))
-            payload = self.body
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-        self.close_connection = True
+            self._answer(200, "image/jpeg", self.body)
 
     def do_POST(self) -> None:
         """`_bulk_get` answering every revision asked for except those named `gap…`, with
@@ -149,9 +139,12 @@ class _ClosingHandler(BaseHTTPRequestHandler):
                 name: {"content_type": "image/jpeg", "data": data}
                 for name in ("a.jpg", "b c.jpg", "d.jpg")}}}]}
             for d in request["docs"]]
-        payload = json.dumps({"results": results}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self._answer(200, "application/json", json.dumps({"results": results}).encode())
+
+    def _answer(self, status: int, content_type: str, payload: bytes) -> None:
+        """Answer, then drop the kept-alive connection without saying so."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
