@@ -34,7 +34,6 @@ class Store:
 
     def __init__(self, data_dir: str | os.PathLike[str], *, limits: Limits | None = None):
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.limits = limits or Limits()
 
     def path_of(self, name: str) -> Path:
@@ -45,6 +44,8 @@ class Store:
 
     def create(self, name: str, key: bytes | None = None) -> Database:
         path = self.path_of(name)
+        # Made here, not on construction: opening a missing database creates nothing.
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:

@@ -46,16 +46,18 @@ def test_pull_into_local_path_and_back(new_db, pouchdb_server, tmp_path):
     assert len(all_docs(target)) == 14
 
 
-def test_bad_input_is_a_message_not_a_traceback(new_db, tmp_path):
+def test_bad_input_is_a_message_not_a_traceback(new_db, tmp_path, monkeypatch):
     source = new_db("src")
+    monkeypatch.chdir(tmp_path)
     cases = [
         ([source, str(tmp_path / "x"), "--selector", "{type:"], "không phải JSON hợp lệ"),
         ([source, str(tmp_path / "x"), "--selector", "[1]"], "đối tượng JSON"),
         ([source, str(tmp_path / "x"), "--selector", '{"a": {"$near": 1}}'], "$near"),
         ([source, str(tmp_path / "x"), "--doc-ids", "a", "--selector", "{}"], "cannot be combined"),
-        (["ftp://host/db", str(tmp_path / "x")], ""),
+        (["ftp://host/db", str(tmp_path / "x")], "unsupported scheme 'ftp'"),
         ([source, str(tmp_path / "Bad Name")], "illegal database name"),
         ([source, str(tmp_path / "missing")], "does not exist"),
+        ([str(tmp_path / "nowhere" / "db"), source], "does not exist"),
         ([source, "--batch-size", "0", str(tmp_path / "x")], "batch-size"),
     ]
     for args, needle in cases:
@@ -64,6 +66,9 @@ def test_bad_input_is_a_message_not_a_traceback(new_db, tmp_path):
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             args, result.exception)
         assert needle in result.output, (args, result.output)
+    # A failed open leaves no directory behind (`ftp://host` is not a path either).
+    assert not (tmp_path / "nowhere").exists()
+    assert not (tmp_path / "ftp:").exists()
 
 
 @pytest.fixture(scope="module")
