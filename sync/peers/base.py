@@ -84,6 +84,13 @@ class Peer(Protocol):
         """One revision with its attachment bodies (`new_edits=false`)."""
         ...
 
+    def put_revisions(self, revisions: Sequence[Revision]) -> list[WriteFailure]:
+        """Several revisions with their attachment bodies (`new_edits=false`), the
+        failures only: a refusal, a missing stub or a body over the limit is reported for
+        its revision and the others are written. The store writes them in one transaction;
+        an HTTP peer PUTs them in turn."""
+        ...
+
     def get_local(self, local_id: str) -> Doc | None: ...
 
     def put_local(self, doc: Doc) -> str:

@@ -33,10 +33,12 @@ from sync.errors import (
     Conflict,
     DocumentError,
     Forbidden,
+    MissingStub,
     NotFound,
     NotSupported,
     PeerProtocolError,
     PeerUnavailable,
+    TooLarge,
     from_answer,
 )
 from sync.peers.base import Feed
@@ -528,6 +530,17 @@ class HttpPeer:
         except (Forbidden, Conflict, BadRequest) as exc:
             return WriteFailure(revision.id, revision.rev, exc.error, exc.reason)
         return None
+
+    def put_revisions(self, revisions: Sequence[Revision]) -> list[WriteFailure]:
+        failures: list[WriteFailure] = []
+        for revision in revisions:
+            try:
+                failure = self.put_revision(revision)
+            except (MissingStub, TooLarge) as exc:
+                failure = WriteFailure(revision.id, revision.rev, exc.error, exc.reason)
+            if failure is not None:
+                failures.append(failure)
+        return failures
 
     def get_local(self, local_id: str) -> Doc | None:
         response = self._send("GET", doc_path(local_id), ok=(404,))

@@ -144,9 +144,7 @@ class LocalPeer:
                 for found in self.open_revs(w.revision.id, [w.revision.rev], w.atts_since)]
 
     def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:
-        errors = self.db.bulk_docs(list(docs), new_edits=False)
-        return [WriteFailure(str(e.get("id")), e.get("rev"), str(e["error"]),
-                             str(e.get("reason", ""))) for e in errors]
+        return _failures(self.db.bulk_docs(list(docs), new_edits=False))
 
     def put_revision(self, revision: Revision) -> WriteFailure | None:
         streams = {name: [body] for name, body in revision.blobs.items()}
@@ -155,6 +153,13 @@ class LocalPeer:
         except (Forbidden, BadRequest, Conflict) as exc:
             return WriteFailure(revision.id, revision.rev, exc.error, exc.reason)
         return None
+
+    def put_revisions(self, revisions: Sequence[Revision]) -> list[WriteFailure]:
+        # One transaction for the group: a commit per revision cost about 8% of a pull of
+        # photos (200 documents of 600 KB: 1.09 s against 1.01 s, bench/replicate.py).
+        streams = [{name: [body] for name, body in r.blobs.items()} or None for r in revisions]
+        return _failures(self.db.bulk_docs([r.doc for r in revisions], new_edits=False,
+                                           attachment_streams=streams))
 
     def get_local(self, local_id: str) -> Doc | None:
         try:
@@ -173,3 +178,9 @@ class LocalPeer:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def _failures(errors: list[dict[str, Any]]) -> list[WriteFailure]:
+    """The store's `_bulk_docs` error rows as write failures."""
+    return [WriteFailure(str(e.get("id")), e.get("rev"), str(e["error"]),
+                         str(e.get("reason", ""))) for e in errors]

@@ -16,7 +16,8 @@ written by hand. The steps are CouchDB's (protocol.rst, `couch_replicator_worker
   `new_edits: false` (`_bulk_docs`, halving on 413; revisions with attachment bodies one by
   one, multipart where the peer can). Documents with attachment bodies to copy go in groups
   of at most `HEAVY_BYTES` of attachments (by the stubs' `length`; a larger document goes
-  alone), each group fetched then written as one `Fork` branch, so a driver overlaps the
+  alone), each group fetched then written (`put_revisions`: one transaction in the
+  store) as one `Fork` branch, so a driver overlaps the
   source's reads with the target's writes while holding at most a few groups in memory.
   A revision the target refuses is reported, the rest go on; a missing stub is fetched
   again in full.
@@ -318,7 +319,7 @@ def _copy_heavy(group: Sequence[Heavy], multipart_writes: bool, bulk_get: bool
                       (tuple(item.wanted for item in group), bulk_get))
     errors = [one for one in full if isinstance(one, FetchError)]
     fetched = _dedupe([one for one in full if not isinstance(one, FetchError)])
-    written, failures = yield from _write(fetched, multipart_writes)
+    written, failures = yield from _write(fetched, multipart_writes, grouped=True)
     return BatchResult(docs_read=len(fetched), docs_written=written,
                        failures=(*errors, *failures))
 
@@ -377,8 +378,10 @@ def _fetch_each(wanted: Sequence[Wanted]) -> Flow[list[Revision | FetchError]]:
 
 
 def _write(
-    revisions: Sequence[Revision], multipart_writes: bool
+    revisions: Sequence[Revision], multipart_writes: bool, grouped: bool = False
 ) -> Flow[tuple[int, list[WriteFailure]]]:
+    """Write revisions, stubs in `_bulk_docs` and those with bodies apart (`grouped`: in
+    one `put_revisions`, as a heavy group's branch does; else side by side)."""
     if multipart_writes:
         plain = [r.doc for r in revisions if not r.carries_data()]
         heavy = [r for r in revisions if r.carries_data()]
@@ -387,7 +390,9 @@ def _write(
     failures: list[WriteFailure] = []
     for chunk in _by_size(plain, BULK_BYTES):
         failures += yield from _bulk_write(chunk)
-    if heavy:
+    if heavy and grouped:
+        failures += yield Call("target", "put_revisions", (heavy,))
+    elif heavy:
         answers = yield Parallel(tuple(Call("target", "put_revision", (r,)) for r in heavy))
         for revision, answer in zip(heavy, answers, strict=True):
             failure = _put_outcome(revision, answer)

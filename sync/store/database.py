@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -383,7 +383,7 @@ class Database:
             return self.put_local(doc)
         incoming = split(doc, new_edits=new_edits)
         with self._writing() as conn:
-            revs = self._apply(conn, [incoming], new_edits, attachment_streams, raising=True)
+            revs = self._apply(conn, [incoming], new_edits, [attachment_streams], raising=True)
         return {"ok": True, "id": incoming.id, "rev": revs[0]}
 
     def post(self, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -397,15 +397,23 @@ class Database:
         return self.put({"_id": doc_id, "_rev": rev, "_deleted": True})
 
     def bulk_docs(
-        self, docs: list[Mapping[str, Any]], *, new_edits: bool = True
+        self,
+        docs: list[Mapping[str, Any]],
+        *,
+        new_edits: bool = True,
+        attachment_streams: Sequence[Mapping[str, atts.AttachmentSource] | None] | None = None,
     ) -> list[dict[str, Any]]:
         """CouchDB's _bulk_docs: one transaction; a result (or error) per document, or
-        with new_edits=false the errors only."""
+        with new_edits=false the errors only. `attachment_streams`, one entry per document,
+        gives the bodies of its `follows` attachments (as `put` takes them)."""
         if not isinstance(docs, list):
             raise BadRequest("bulk_docs takes a list of documents")
+        if attachment_streams is not None and len(attachment_streams) != len(docs):
+            raise BadRequest("bulk_docs takes one attachment_streams entry per document")
         outcomes: list[dict[str, Any] | Incoming] = []
         locals_: list[tuple[int, Mapping[str, Any]]] = []
-        for raw in docs:
+        streams: list[Mapping[str, atts.AttachmentSource] | None] = []
+        for index, raw in enumerate(docs):
             is_object = type(raw) is dict or isinstance(raw, Mapping)
             raw_id = raw.get("_id") if is_object else None
             if isinstance(raw_id, str) and raw_id.startswith(LOCAL_PREFIX):
@@ -416,9 +424,11 @@ class Database:
                 outcomes.append(split(raw, new_edits=new_edits))
             except DocumentError as exc:
                 outcomes.append(_error(raw_id, raw, exc))
+                continue
+            streams.append(None if attachment_streams is None else attachment_streams[index])
         incoming = [o for o in outcomes if isinstance(o, Incoming)]
         with self._writing() as conn:
-            revs = self._apply(conn, incoming, new_edits, None, raising=False)
+            revs = self._apply(conn, incoming, new_edits, streams, raising=False)
             for index, raw in locals_:
                 try:
                     outcomes[index] = write_local(conn, self._cipher, raw)
@@ -443,25 +453,26 @@ class Database:
         conn: sqlite3.Connection,
         docs: list[Incoming],
         new_edits: bool,
-        streams: Mapping[str, atts.AttachmentSource] | None,
+        streams: Sequence[Mapping[str, atts.AttachmentSource] | None],
         *,
         raising: bool,
     ) -> list[Any]:
-        """Apply edits inside the open write transaction: a rev (or error dict) per doc."""
+        """Apply edits inside the open write transaction: a rev (or error dict) per doc;
+        `streams[i]` holds the attachment bodies of `docs[i]`."""
         batch = Batch(load_states(conn, [d.id for d in docs]), self._revs_limit(conn))
         blobs = atts.BlobStore(conn, self._cipher, self._limits.max_attachment_bytes)
         writer = Writer(conn, self._cipher, blobs, self._limits.max_document_bytes)
         apply = writer.edit if new_edits else writer.graft
         revs: list[Any] = []
-        for doc in docs:
+        for doc, bodies in zip(docs, streams, strict=True):
             if raising:
-                revs.append(apply(batch, doc, streams))
+                revs.append(apply(batch, doc, bodies))
                 continue
             savepoint = bool(doc.attachments)
             if savepoint:
                 conn.execute("SAVEPOINT doc")
             try:
-                revs.append(apply(batch, doc, streams))
+                revs.append(apply(batch, doc, bodies))
             except DocumentError as exc:
                 if savepoint:
                     conn.execute("ROLLBACK TO doc")

@@ -164,6 +164,36 @@ def test_stream_from_a_file_object(db: Database, tmp_path: Path) -> None:
     assert db.attachment("d", "photo.bin").read() == path.read_bytes()
 
 
+def test_bulk_docs_streams_each_documents_bodies_in_one_transaction(db: Database) -> None:
+    # How the replicator writes a group of revisions with photos: one body per document
+    # under the same name, a wrong digest and a missing stub refused each for its own.
+    bodies = [bytes([n]) * 70_000 for n in range(4)]
+    docs = [
+        {"_id": f"p{n}", "_rev": f"1-{n}a", "_revisions": {"start": 1, "ids": [f"{n}a"]},
+         "_attachments": {"photo.jpg": {"follows": True, "content_type": "image/jpeg",
+                                        "length": len(bodies[n]),
+                                        "digest": md5_digest(bodies[n])}}}
+        for n in range(4)
+    ]
+    docs[1]["_attachments"]["photo.jpg"]["digest"] = md5_digest(b"something else")
+    docs[2]["_attachments"]["photo.jpg"] = {"stub": True, "digest": md5_digest(b"never held")}
+    seq_before = db.info()["update_seq"]
+    errors = db.bulk_docs(docs, new_edits=False,
+                          attachment_streams=[{"photo.jpg": [b]} for b in bodies])
+    assert [(e["id"], e["error"]) for e in errors] == [("p1", "bad_request"),
+                                                       ("p2", "missing_stub")]
+    assert db.attachment("p0", "photo.jpg").read() == bodies[0]
+    assert db.attachment("p3", "photo.jpg").read() == bodies[3]
+    assert db.info()["update_seq"] == seq_before + 2  # p0 and p3 only
+    conn = sqlite3.connect(db.path)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 2
+    finally:
+        conn.close()
+    with pytest.raises(BadRequest, match="one attachment_streams entry per document"):
+        db.bulk_docs(docs, new_edits=False, attachment_streams=[None])
+
+
 def test_a_failed_document_leaves_none_of_its_attachment_data(db: Database) -> None:
     answer = db.bulk_docs([
         {"_id": "ok", "v": 1},
