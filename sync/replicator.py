@@ -65,7 +65,9 @@ class ReplicationOptions:
     workers: int = 4
     use_bulk_get: bool = True
     checkpoint_interval: float = 2.0  # seconds between checkpoints; 0 = after every batch
-    poll_timeout: float = 10.0  # continuous: longest long-poll before checking for stop
+    # continuous: the longest long-poll, as CouchDB's default; the source's heartbeats keep
+    # it alive and stop() ends it within seconds.
+    poll_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -312,6 +314,7 @@ class Replication:
             feed="longpoll" if longpoll else "normal",
             timeout=opts.poll_timeout if longpoll else None,
             include_docs=include_docs and not longpoll,
+            stop=self._stop,
         )
 
     def _follow(self, session: Session, tracker: SeqTracker, pool: ThreadPoolExecutor) -> None:

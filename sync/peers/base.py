@@ -8,6 +8,7 @@ classes (`NotFound`, `Unauthorized`, `Forbidden`, `TooLarge`, `MissingStub`,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
@@ -49,9 +50,11 @@ class Peer(Protocol):
         feed: Feed = "normal",
         timeout: float | None = None,
         include_docs: bool = False,
+        stop: threading.Event | None = None,
     ) -> ChangesPage:
         """Changes after `since` (style=all_docs), at most `limit`; with `feed="longpoll"`
-        wait up to `timeout` seconds for the first one."""
+        wait up to `timeout` seconds for the first one, and end early, with no rows, once
+        `stop` is set."""
         ...
 
     def revs_diff(self, revs: Mapping[str, Sequence[str]]) -> list[Missing]: ...

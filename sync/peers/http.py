@@ -13,6 +13,9 @@ a server without `_bulk_get` makes `bulk_get` raise `NotSupported`. A JSON-only 
 attachment bodies are fetched one raw GET each (base64 inside JSON costs PouchDB Server
 four times the CPU), through `rawhttp.RawGetter` (a third of httpx's CPU per body) with the
 same credentials, TLS verification, retries and error mapping as every other request.
+A long-poll asks for a `heartbeat` every HEARTBEAT seconds and reads the answer as it
+streams, so it ends on time (or at once when stopping) whatever the server does with
+`timeout`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import base64
 import functools
 import json
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -118,6 +123,16 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=True)
 
 
+# Seconds between the newlines a server sends while a long-poll waits: proxies and NATs
+# see traffic, a silent connection is known dead after 2 × HEARTBEAT + 5 s, and a stopping
+# replication ends its poll within HEARTBEAT.
+HEARTBEAT = 5.0
+
+
+class _PollEnded(Exception):
+    """A long-poll ended on our side: past its time, or the replication is stopping."""
+
+
 def _seq_param(seq: Seq) -> str:
     return seq if isinstance(seq, str) else json.dumps(seq)
 
@@ -190,9 +205,7 @@ class HttpPeer:
         body: Any = None,
         content: Callable[[], Iterator[bytes]] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
         ok: tuple[int, ...] = (),
-        retry_timeouts: bool = True,
     ) -> httpx.Response:
         """One request, retried on network errors, 408/429 and 5xx; 4xx raise by kind
         unless listed in `ok`."""
@@ -208,10 +221,9 @@ class HttpPeer:
                 params=params,
                 content=encoded if content is None else content(),
                 headers=all_headers,
-                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
 
-        return self._retrying(method, path, attempt, ok=ok, retry_timeouts=retry_timeouts)
+        return self._retrying(method, path, attempt, ok=ok)
 
     def _get_bytes(self, path: str, params: Mapping[str, str]) -> bytes:
         """A raw body (an attachment), through the lean client where there is one."""
@@ -335,20 +347,17 @@ class HttpPeer:
         feed: Feed = "normal",
         timeout: float | None = None,
         include_docs: bool = False,
+        stop: threading.Event | None = None,
     ) -> ChangesPage:
         params = {"style": "all_docs", "since": _seq_param(since), "feed": feed}
         if include_docs:
             params["include_docs"] = "true"
         if limit is not None:
             params["limit"] = str(limit)
-        read_timeout: float | None = None
+        wait = timeout if timeout is not None else 60.0
         if feed == "longpoll":
-            # Each poll is bounded by `timeout` (CouchDB answers with no rows when it ends),
-            # so no heartbeat is needed to keep proxies from closing an idle request; a
-            # server that ignores `timeout` (PouchDB Server) is cut off by the read timeout.
-            wait = timeout if timeout is not None else 60.0
             params["timeout"] = str(int(wait * 1000))
-            read_timeout = wait + 5.0
+            params["heartbeat"] = str(int(HEARTBEAT * 1000))
         local_selector = None
         body: dict[str, Any] | None = None
         if doc_ids is not None:
@@ -362,13 +371,40 @@ class HttpPeer:
                 params["include_docs"] = "true"
                 local_selector = selector
         method = "POST" if body is not None else "GET"
+        if feed != "longpoll":
+            response = self._send(method, "_changes", params=params, body=body)
+            return self._page(self._json(response), local_selector)
         try:
-            response = self._send(method, "_changes", params=params, body=body,
-                                  timeout=read_timeout, retry_timeouts=feed != "longpoll")
-        except httpx.ReadTimeout:
+            response = self._long_poll(method, params, body, wait, stop)
+        except (httpx.ReadTimeout, _PollEnded):
             return ChangesPage((), since, scanned=0)  # the poll ended with nothing new
-        data = self._json(response)
-        return self._page(data, local_selector)
+        return self._page(self._json(response), local_selector)
+
+    def _long_poll(self, method: str, params: Mapping[str, str], body: Any, wait: float,
+                   stop: threading.Event | None) -> httpx.Response:
+        """A long-poll `_changes` answer, read as it streams in. It ends on our side (raising
+        `_PollEnded`) once `stop` is set or `wait` + HEARTBEAT has passed: PouchDB Server
+        ignores `timeout`, and CouchDB lets `heartbeat` override it. A server that sends
+        no heartbeat is cut off by the read timeout (ReadTimeout)."""
+        encoded = msgspec.json.encode(body) if body is not None else None
+        # Uncompressed: PouchDB Server's gzip holds the heartbeat newlines back.
+        headers = {"Accept-Encoding": "identity"}
+        if encoded is not None:
+            headers["Content-Type"] = "application/json"
+        deadline = time.monotonic() + wait + HEARTBEAT
+
+        def attempt() -> httpx.Response:
+            with self._client.stream(method, "_changes", params=params, content=encoded,
+                                     headers=headers, timeout=2 * HEARTBEAT + 5.0) as answer:
+                chunks = []
+                for chunk in answer.iter_bytes():
+                    chunks.append(chunk)
+                    if (stop is not None and stop.is_set()) or time.monotonic() > deadline:
+                        raise _PollEnded
+                # Decoded already: the copy keeps the status and the body, not the encoding.
+                return httpx.Response(answer.status_code, content=b"".join(chunks))
+
+        return self._retrying(method, "_changes", attempt, retry_timeouts=False)
 
     def _page(self, data: Any, local_selector: Mapping[str, Any] | None) -> ChangesPage:
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):

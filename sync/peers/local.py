@@ -8,8 +8,10 @@ base64 where the store allows it (`attachment_streams`).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,8 @@ from sync.protocol.model import (
     WriteFailure,
 )
 from sync.store import Database, Store
+
+STOP_CHECK_SECONDS = 0.5  # how often a long-poll looks whether its replication is stopping
 
 
 def _as_int_seq(since: Seq) -> int | str:
@@ -88,22 +92,26 @@ class LocalPeer:
         feed: Feed = "normal",
         timeout: float | None = None,
         include_docs: bool = False,
+        stop: threading.Event | None = None,
     ) -> ChangesPage:
-        data = self.db.changes(
+        request = functools.partial(
+            self.db.changes,
             since=_as_int_seq(since),
             limit=limit,
             style="all_docs",
             doc_ids=list(doc_ids) if doc_ids is not None else None,
             selector=selector,
             include_docs=include_docs,
-            timeout=(timeout if timeout is not None else 60.0) if feed == "longpoll" else None,
         )
-        rows = tuple(
-            Change(row["seq"], row["id"], tuple(c["rev"] for c in row["changes"]),
-                   bool(row.get("deleted")), row.get("doc"))
-            for row in data["results"]
-        )
-        return ChangesPage(rows, data["last_seq"], scanned=len(rows))
+        if feed != "longpoll":
+            return _page(request(timeout=None))
+        # Waited in slices, so a stopping replication is not held by its poll.
+        deadline = time.monotonic() + (timeout if timeout is not None else 60.0)
+        while True:
+            remaining = deadline - time.monotonic()
+            data = request(timeout=max(min(remaining, STOP_CHECK_SECONDS), 0.0))
+            if data["results"] or remaining <= STOP_CHECK_SECONDS or (stop and stop.is_set()):
+                return _page(data)
 
     def revs_diff(self, revs: Mapping[str, Sequence[str]]) -> list[Missing]:
         answer = self.db.revs_diff({k: list(v) for k, v in revs.items()})
@@ -184,3 +192,12 @@ def _failures(errors: list[dict[str, Any]]) -> list[WriteFailure]:
     """The store's `_bulk_docs` error rows as write failures."""
     return [WriteFailure(str(e.get("id")), e.get("rev"), str(e["error"]),
                          str(e.get("reason", ""))) for e in errors]
+
+
+def _page(data: Mapping[str, Any]) -> ChangesPage:
+    rows = tuple(
+        Change(row["seq"], row["id"], tuple(c["rev"] for c in row["changes"]),
+               bool(row.get("deleted")), row.get("doc"))
+        for row in data["results"]
+    )
+    return ChangesPage(rows, data["last_seq"], scanned=len(rows))

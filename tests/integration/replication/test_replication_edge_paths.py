@@ -12,6 +12,7 @@ from support.couch_trees import all_docs, bulk_write, history, local_trees, repl
 from support.pouchdb_server import start_pouchdb_server, stop_pouchdb_server
 
 from sync.peers import HttpPeer, LocalPeer
+from sync.peers import http as http_peer
 from sync.replicator import Progress, ReplicationOptions, replicate
 from sync.store import Store
 
@@ -122,6 +123,74 @@ def test_continuous_store_to_http_and_selector_in_store(new_db, tmp_path):
         stop.set()
         thread.join(30)
     assert not thread.is_alive()
+
+
+def test_long_poll_lives_on_heartbeats_and_ends_on_time(new_db, tmp_path, monkeypatch):
+    # A short heartbeat: the read timeout (2 × heartbeat + 5 s) is 6 s, so a poll that
+    # outlives it shows the heartbeats arrived (uncompressed: gzip would hold them back).
+    monkeypatch.setattr(http_peer, "HEARTBEAT", 0.5)
+    source = new_db("src")
+    bulk_write(source, [replicated_doc("first", history("first", 1), {})])
+    polls: list[httpx.URL] = []
+
+    class Recording(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.params.get("feed") == "longpoll":
+                polls.append(request.url)
+            return super().handle_request(request)
+
+    store = Store(tmp_path / "s")
+    stop = threading.Event()
+    events: list[Progress] = []
+    thread = threading.Thread(target=replicate, args=(
+        HttpPeer(source, transport=Recording()), LocalPeer(tmp_path / "s" / "dev")),
+        kwargs={"options": ReplicationOptions(continuous=True, create_target=True),
+                "on_progress": events.append, "stop": stop})
+    thread.start()
+    try:
+        _wait_for(lambda: any(e.kind == "idle" for e in events))
+        time.sleep(7.0)
+        assert httpx.put(f"{source}/later", json={}).status_code == 201
+        _wait_for(lambda: store.open("dev").info()["doc_count"] == 2)
+        first = [p for p in polls if p.params["since"] == "1"]
+        assert len(first) == 1, polls  # one poll held the whole idle time
+        assert first[0].params["heartbeat"] == "500"
+        assert first[0].params["timeout"] == "60000"
+        _wait_for(lambda: any(p.params["since"] == "2" for p in polls))  # the next poll
+        stopping = time.monotonic()
+        stop.set()
+        thread.join(30)
+        assert time.monotonic() - stopping < 3.0  # not the rest of a 60 s poll
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+    # However the server treats `timeout` (PouchDB Server ignores it; CouchDB lets the
+    # heartbeat override it), a poll ends by `timeout` + one heartbeat, with no rows.
+    peer = HttpPeer(source)
+    now = peer.changes(0, limit=None).last_seq
+    began = time.monotonic()
+    page = peer.changes(now, limit=None, feed="longpoll", timeout=1.0)
+    assert page.changes == () and page.last_seq == now
+    assert time.monotonic() - began < 3.0
+
+
+def test_continuous_store_source_stops_within_a_second(tmp_path, new_db):
+    db = Store(tmp_path / "s").create("dev")
+    stop = threading.Event()
+    events: list[Progress] = []
+    thread = threading.Thread(target=replicate, args=(LocalPeer.of(db, "dev"),
+                                                      HttpPeer(new_db("dst"))),
+                              kwargs={"options": ReplicationOptions(continuous=True),
+                                      "on_progress": events.append, "stop": stop})
+    thread.start()
+    _wait_for(lambda: any(e.kind == "idle" for e in events))
+    time.sleep(0.5)
+    stopping = time.monotonic()
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert time.monotonic() - stopping < 1.5
 
 
 def test_checkpoint_target_only_leaves_source_untouched(new_db):
