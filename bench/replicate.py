@@ -6,12 +6,17 @@ attachments each. For each, in one run against one server:
     server database (sync.replicator, default options, --batch documents per batch);
   * PouchDB 9 under Node (tests/js/pouch_replicate.js): pull into its memory adapter, then
     push into another new database, same batch size.
-It prints docs/s for each step and the ratio ours / PouchDB (target: ≥ 1.5 on pull and push).
-Every replica is checked to hold every document before a figure is printed. For the
-attachment workload it also prints what the server alone sustains: every document fetched
-with its attachment bodies as our pull asks for them, nothing stored.
+Each workload runs in --rounds rounds, alternating which replicator goes first, and each
+replicator starts only once the server is idle again (PouchDB Server's LevelDB compacts in
+the background for a second or more after a large write, and that would slow whoever came
+next). It prints docs/s for each step of each round, then the medians and the ratio ours /
+PouchDB of the medians (target: ≥ 1.5 on pull and push). Every replica is checked to hold
+every document before a figure is printed. For the attachment workload it also prints what
+the server alone sustains: every document fetched with its attachment bodies as our pull
+asks for them, nothing stored.
 
     .venv/bin/python bench/replicate.py [--docs 10000] [--att-docs 200] [--batch 500]
+                                        [--rounds 3]
 
 COUCHDB_URL points it at a running server instead of starting PouchDB Server.
 """
@@ -26,6 +31,7 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -127,6 +133,28 @@ def pouchdb(source: str, server: str, n: int, batch: int) -> tuple[float, float]
     return n * 1000 / result["pull"]["ms"], n * 1000 / result["push"]["ms"]
 
 
+def settle(process: subprocess.Popen[bytes] | None, seconds: float = 20.0) -> None:
+    """Wait (at most `seconds`) until the server uses under 5% of a core; an external
+    server is given a second."""
+    if process is None:
+        time.sleep(1.0)
+        return
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu() -> float:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    deadline = time.monotonic() + seconds
+    before = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu()
+        if now - before < 0.0125:
+            return
+        before = now
+
+
 def server_ceiling(source: str, docs: list[dict[str, Any]]) -> float:
     """docs/s at which the server hands out every document with its attachment bodies
     (`_bulk_get?attachments=true`, 10 documents per request, 8 requests at a time: how our
@@ -158,6 +186,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--att-docs", type=int, default=200)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     console = Console()
     tmp = Path(tempfile.mkdtemp(prefix="bench-replicate-"))
@@ -176,13 +205,28 @@ def main() -> None:
             seed(source, docs)
             n = len(docs)
             console.print(f"[bold]{name}[/bold]: seeded {n} documents")
-            p_pull, p_push = pouchdb(source, server, n, args.batch)
-            o_pull, o_push = ours(source, server, n, args.batch, tmp)
-            for step, o, p in (("pull", o_pull, p_pull), ("push", o_push, p_push)):
+            runs: dict[str, list[tuple[float, float]]] = {"ours": [], "PouchDB": []}
+            for round_no in range(args.rounds):
+                order = ["PouchDB", "ours"] if round_no % 2 == 0 else ["ours", "PouchDB"]
+                for who in order:
+                    settle(process)
+                    runs[who].append(pouchdb(source, server, n, args.batch) if who == "PouchDB"
+                                     else ours(source, server, n, args.batch, tmp))
+                (o_pull, o_push), (p_pull, p_push) = runs["ours"][-1], runs["PouchDB"][-1]
+                console.print(f"  round {round_no + 1} ({' then '.join(order)}): "
+                              f"pull {o_pull:,.0f} vs {p_pull:,.0f} docs/s "
+                              f"({o_pull / p_pull:.2f}), push {o_push:,.0f} vs {p_push:,.0f} "
+                              f"({o_push / p_push:.2f})")
+            for index, step in enumerate(("pull", "push")):
+                o = statistics.median(run[index] for run in runs["ours"])
+                p = statistics.median(run[index] for run in runs["PouchDB"])
                 table.add_row(name, step, f"{o:,.0f}", f"{p:,.0f}", f"{o / p:.2f}×")
-                console.print(f"  {step}: ours {o:,.0f} docs/s, PouchDB {p:,.0f} docs/s, "
-                              f"ratio {o / p:.2f}")
+                console.print(f"  {step}, median of {args.rounds}: ours {o:,.0f} docs/s, "
+                              f"PouchDB {p:,.0f} docs/s, ratio {o / p:.2f}")
             if any("_attachments" in doc for doc in docs):
+                o_pull = statistics.median(run[0] for run in runs["ours"])
+                p_pull = statistics.median(run[0] for run in runs["PouchDB"])
+                settle(process)
                 ceiling = server_ceiling(source, docs)
                 console.print(f"  server alone (_bulk_get with bodies, nothing stored): "
                               f"{ceiling:,.0f} docs/s; ours pull {o_pull / ceiling:.0%} of it, "
