@@ -100,9 +100,11 @@ class SyncProgressBar:
 
 
 def _run(jobs: list[Replication], stop: threading.Event) -> list[ReplicationSummary]:
-    """Run the jobs in threads so Ctrl-C can ask them to stop and still get summaries."""
+    """Run the jobs in threads so Ctrl-C can ask them to stop and still get summaries (a
+    second Ctrl-C aborts)."""
     results: list[ReplicationSummary | None] = [None] * len(jobs)
     errors: list[BaseException] = []
+    done = [threading.Event() for _ in jobs]
 
     def work(index: int, job: Replication) -> None:
         try:
@@ -110,18 +112,24 @@ def _run(jobs: list[Replication], stop: threading.Event) -> list[ReplicationSumm
         except BaseException as exc:
             errors.append(exc)
             stop.set()
+        finally:
+            done[index].set()
 
-    threads = [threading.Thread(target=work, args=(i, j), daemon=True) for i, j in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
+    def wait_for_all() -> None:
+        # Events, not Thread.join: a join interrupted by Ctrl-C can later return before the
+        # thread has ended, and the summaries would be lost.
+        for event in done:
+            while not event.wait(0.2):
+                pass
+
+    for index, job in enumerate(jobs):
+        threading.Thread(target=work, args=(index, job), daemon=True).start()
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+        wait_for_all()
     except KeyboardInterrupt:
         stop.set()
-        for thread in threads:
-            thread.join()
+        click.echo("Đang dừng: ghi điểm dừng rồi thoát (Ctrl-C lần nữa để thoát ngay)…", err=True)
+        wait_for_all()
     if errors:
         raise errors[0]
     return [r for r in results if r is not None]

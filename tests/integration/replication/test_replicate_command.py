@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +17,7 @@ from support.pouchdb_server import start_pouchdb_server, stop_pouchdb_server
 
 from doorstep.cli import main
 from sync.peers import set_testing
+from sync.store import Store
 
 
 @pytest.fixture(autouse=True)
@@ -121,3 +127,24 @@ def test_two_way_flag(new_db):
     assert result.exit_code == 0, result.output
     assert trees(a) == trees(b) and len(trees(a)) == 6
     assert json.dumps(trees(a))  # plain JSON all the way
+
+
+def test_ctrl_c_stops_a_continuous_run_with_its_summary(new_db, tmp_path):
+    source = new_db("src")
+    _seed(source)
+    command = [str(Path(sys.executable).parent / "doorstep"), "replicate", "--continuous",
+               "--create-target", source, str(tmp_path / "officer")]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    target = Store(tmp_path)
+    deadline = time.monotonic() + 30
+    while not (target.exists("officer") and target.open("officer").info()["doc_count"] == 25):
+        assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)  # idle: waiting in a long-poll
+    stopping = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=30)
+    assert run.returncode == 0, (out, err)
+    assert "đã đọc 25 tài liệu, đã ghi 25, lỗi 0" in out
+    assert "Đang dừng" in err
+    assert time.monotonic() - stopping < 8.0  # within a heartbeat, not a whole poll
