@@ -150,13 +150,12 @@ def test_long_poll_lives_on_heartbeats_and_ends_on_time(new_db, tmp_path, monkey
     try:
         _wait_for(lambda: any(e.kind == "idle" for e in events))
         time.sleep(7.0)
+        assert len(polls) == 1, polls  # one poll held the whole idle time
         assert httpx.put(f"{source}/later", json={}).status_code == 201
         _wait_for(lambda: store.open("dev").info()["doc_count"] == 2)
-        first = [p for p in polls if p.params["since"] == "1"]
-        assert len(first) == 1, polls  # one poll held the whole idle time
-        assert first[0].params["heartbeat"] == "500"
-        assert first[0].params["timeout"] == "60000"
-        _wait_for(lambda: any(p.params["since"] == "2" for p in polls))  # the next poll
+        assert polls[0].params["heartbeat"] == "500"
+        assert polls[0].params["timeout"] == "60000"
+        _wait_for(lambda: len(polls) == 2)  # idle again: the next poll is open
         stopping = time.monotonic()
         stop.set()
         thread.join(30)
@@ -175,7 +174,7 @@ def test_long_poll_lives_on_heartbeats_and_ends_on_time(new_db, tmp_path, monkey
     assert time.monotonic() - began < 3.0
 
 
-def test_continuous_store_source_stops_within_a_second(tmp_path, new_db):
+def test_continuous_store_source_stops_within_seconds(tmp_path, new_db):
     db = Store(tmp_path / "s").create("dev")
     stop = threading.Event()
     events: list[Progress] = []
@@ -190,7 +189,7 @@ def test_continuous_store_source_stops_within_a_second(tmp_path, new_db):
     stop.set()
     thread.join(30)
     assert not thread.is_alive()
-    assert time.monotonic() - stopping < 1.5
+    assert time.monotonic() - stopping < 3.0  # a slice of the poll, not the whole 60 s
 
 
 def test_checkpoint_target_only_leaves_source_untouched(new_db):
