@@ -383,9 +383,10 @@ class HttpPeer:
     def _long_poll(self, method: str, params: Mapping[str, str], body: Any, wait: float,
                    stop: threading.Event | None) -> httpx.Response:
         """A long-poll `_changes` answer, read as it streams in. It ends on our side (raising
-        `_PollEnded`) once `stop` is set or `wait` + HEARTBEAT has passed: PouchDB Server
-        ignores `timeout`, and CouchDB lets `heartbeat` override it. A server that sends
-        no heartbeat is cut off by the read timeout (ReadTimeout)."""
+        `_PollEnded`) once `stop` is set, or on a heartbeat after `wait` + HEARTBEAT:
+        PouchDB Server ignores `timeout`, and CouchDB lets `heartbeat` override it. An
+        answer already flowing is read to its end, however slow the link. A server that
+        sends no heartbeat is cut off by the read timeout (ReadTimeout)."""
         encoded = msgspec.json.encode(body) if body is not None else None
         # Uncompressed: PouchDB Server's gzip holds the heartbeat newlines back.
         headers = {"Accept-Encoding": "identity"}
@@ -399,8 +400,10 @@ class HttpPeer:
                 chunks = []
                 for chunk in answer.iter_bytes():
                     chunks.append(chunk)
-                    if (stop is not None and stop.is_set()) or time.monotonic() > deadline:
+                    if stop is not None and stop.is_set():
                         raise _PollEnded
+                    if not chunk.strip() and time.monotonic() > deadline:
+                        raise _PollEnded  # a heartbeat past the poll's time: nothing came
                 # Decoded already: the copy keeps the status and the body, not the encoding.
                 return httpx.Response(answer.status_code, content=b"".join(chunks))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -172,6 +174,51 @@ def test_long_poll_lives_on_heartbeats_and_ends_on_time(new_db, tmp_path, monkey
     page = peer.changes(now, limit=None, feed="longpoll", timeout=1.0)
     assert page.changes == () and page.last_seq == now
     assert time.monotonic() - began < 3.0
+
+
+class _SlowFeed(BaseHTTPRequestHandler):
+    """A `_changes` long-poll over a bad link: since=1 answers slowly, in pieces, well past
+    the poll's time; since=2 sends only heartbeats, for ever."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        query = parse_qs(urlsplit(self.path).query)
+        answer = b'{"results":[{"seq":7,"id":"a","changes":[{"rev":"1-x"}]}],"last_seq":7}'
+        pieces = [b"\n"] * 50 if query["since"] == ["2"] else [
+            b"\n", *(answer[i:i + 10] for i in range(0, len(answer), 10))]
+        try:
+            for piece in pieces:
+                time.sleep(0.1)
+                self.wfile.write(piece)
+                self.wfile.flush()
+        except OSError:
+            pass  # the client hung up: what the heartbeat-only poll expects
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_long_poll_reads_a_slow_answer_to_its_end_but_not_heartbeats(monkeypatch):
+    monkeypatch.setattr(http_peer, "HEARTBEAT", 0.2)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowFeed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        peer = HttpPeer(f"http://127.0.0.1:{server.server_address[1]}/db")
+        began = time.monotonic()
+        page = peer.changes(1, limit=None, feed="longpoll", timeout=0.3)
+        assert time.monotonic() - began > 0.8  # past timeout + heartbeat: read to its end
+        assert [(c.id, c.revs) for c in page.changes] == [("a", ("1-x",))]
+        assert page.last_seq == 7
+        began = time.monotonic()
+        page = peer.changes(2, limit=None, feed="longpoll", timeout=0.3)
+        assert page.changes == () and page.last_seq == 2
+        assert time.monotonic() - began < 2.0  # not the 5 s of heartbeats
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_continuous_store_source_stops_within_seconds(tmp_path, new_db):
