@@ -13,12 +13,12 @@ written by hand. The steps are CouchDB's (protocol.rst, `couch_replicator_worker
   back to `open_revs` when the source lacks `_bulk_get`; the bodies of attachments the
   target does not hold are then fetched per group, `atts_since` deciding which), and
   write them with
-  `new_edits: false` (`_bulk_docs`, halving on 413; revisions with attachment bodies one by
-  one, multipart where the peer can). Documents with attachment bodies to copy go in groups
-  of at most `HEAVY_BYTES` of attachments (by the stubs' `length`; a larger document goes
-  alone), each group fetched then written (`put_revisions`: one transaction in the
-  store) as one `Fork` branch, so a driver overlaps the
-  source's reads with the target's writes while holding at most a few groups in memory.
+  `new_edits: false` (`_bulk_docs`, halving on 413; revisions with attachment bodies apart,
+  multipart where the peer can). Documents with attachment bodies to copy go in groups of
+  at most `HEAVY_BYTES` of attachments (by the stubs' `length`; a larger document goes
+  alone), each group fetched then written (`put_revisions`: one transaction in the store,
+  one PUT after another over HTTP) as one `Fork` branch, so a driver overlaps the source's
+  reads with the target's writes while holding at most a few groups in memory.
   A revision the target refuses is reported, the rest go on; a missing stub is fetched
   again in full.
 * `record_checkpoint`: `_ensure_full_commit`, then the log on the target (and the source,
