@@ -164,7 +164,7 @@ def test_stream_from_a_file_object(db: Database, tmp_path: Path) -> None:
     assert db.attachment("d", "photo.bin").read() == path.read_bytes()
 
 
-def test_bulk_docs_streams_each_documents_bodies_in_one_transaction(db: Database) -> None:
+def test_bulk_docs_takes_each_documents_bodies_as_streams(db: Database) -> None:
     # How the replicator writes a group of revisions with photos: one body per document
     # under the same name, a wrong digest and a missing stub refused each for its own.
     bodies = [bytes([n]) * 70_000 for n in range(4)]
