@@ -68,9 +68,10 @@ from sync.protocol.model import (
 _RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 
 
-# httpcore writes a body by slicing off what each send() took and copying the rest, again
-# and again: a 20 MB `_bulk_docs` took ~70 sends on loopback, so ~0.7 GB of copying.
-# Handed over in pieces of at most SEND_PIECE, each byte is copied once.
+# httpcore writes a body by slicing off what each send() took and copying the rest: a 20 MB
+# `_bulk_docs` goes out in 6 sends on an idle loopback (46 MB copied), in more when the
+# server reads slowly. Handed over in pieces of at most SEND_PIECE, each byte is copied
+# once (push of 200 x 600 KB: 0.46 -> 0.40 s of our CPU).
 SEND_PIECE = 1024 * 1024
 
 
