@@ -12,8 +12,10 @@ the background for a second or more after a large write, and that would slow who
 next). It prints docs/s for each step of each round, then the medians and the ratio ours /
 PouchDB of the medians (target: ≥ 1.5 on pull and push). Every replica is checked to hold
 every document before a figure is printed. For the attachment workload it also prints what
-the server alone sustains: every document fetched with its attachment bodies as our pull
-asks for them, nothing stored.
+the server alone sustains each way (every document handed out with its attachment bodies as
+our pull asks for them, nothing stored; every document taken in as our push sends it, the
+bodies encoded beforehand): no replicator can go faster than that, so the ceiling over
+PouchDB's rate bounds the ratio.
 
     .venv/bin/python bench/replicate.py [--docs 10000] [--att-docs 200] [--batch 500]
                                         [--rounds 3]
@@ -159,30 +161,71 @@ def settle(process: subprocess.Popen[bytes] | None, seconds: float = 20.0) -> No
         before = now
 
 
-def server_ceiling(source: str, docs: list[dict[str, Any]]) -> float:
-    """docs/s at which the server hands out every document with its attachment bodies
-    (`_bulk_get?attachments=true`, 10 documents per request, 8 requests at a time: how our
-    pull asks), with nothing stored: the server's side of a pull, alone. Through
-    `http.client`, since httpx would spend more CPU reading the answers than the server
-    spends writing them."""
-    parts = urlsplit(source)
+def _server_rate(url: str, requests: list[tuple[str, str, bytes]], n: int,
+                 workers: int) -> float:
+    """docs/s at which the server answers `requests` ((method, path under url, JSON body)),
+    `workers` at a time, each on its own kept-alive `http.client` connection (httpx would
+    spend more CPU than the server on megabytes of answer)."""
+    parts = urlsplit(url)
     local = threading.local()
 
-    def fetch(group: list[dict[str, Any]]) -> None:
+    def send(request: tuple[str, str, bytes]) -> None:
         if not hasattr(local, "conn"):
             local.conn = http.client.HTTPConnection(parts.hostname or "", parts.port)
-        body = json.dumps({"docs": [{"id": d["_id"]} for d in group]})
-        local.conn.request("POST", f"{parts.path}/_bulk_get?attachments=true", body=body,
+        method, path, body = request
+        local.conn.request(method, f"{parts.path}/{path}", body=body,
                            headers={"Content-Type": "application/json"})
         answer = local.conn.getresponse()
         answer.read()
-        if answer.status != 200:
-            raise SystemExit(f"_bulk_get answered HTTP {answer.status}")
+        if answer.status not in (200, 201):
+            raise SystemExit(f"{method} {path} answered HTTP {answer.status}")
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(fetch, [docs[i:i + 10] for i in range(0, len(docs), 10)]))
-    return len(docs) / (time.perf_counter() - started)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(send, requests))
+    return n / (time.perf_counter() - started)
+
+
+def server_read_ceiling(source: str, docs: list[dict[str, Any]]) -> float:
+    """What the server alone sustains on the side of a pull: every document with its
+    attachment bodies, `_bulk_get?attachments=true` for 10 at a time, 8 requests at once
+    (how our pull asks), nothing stored."""
+    requests = [("POST", "_bulk_get?attachments=true",
+                 json.dumps({"docs": [{"id": d["_id"]} for d in docs[i:i + 10]]}).encode())
+                for i in range(0, len(docs), 10)]
+    return _server_rate(source, requests, len(docs), 8)
+
+
+def server_write_ceiling(server: str, docs: list[dict[str, Any]]) -> float:
+    """What the server alone sustains on the side of a push: the documents as new
+    revisions, `_bulk_docs` with `new_edits: false` for 25 at a time, 3 requests at once
+    (how our push sends them), every body encoded beforehand."""
+    target = new_db(server, "ceiling")
+    revised = [{**d, "_rev": f"1-{uuid.uuid4().hex}"} for d in docs]
+    requests = [("POST", "_bulk_docs",
+                 json.dumps({"docs": revised[i:i + 25], "new_edits": False}).encode())
+                for i in range(0, len(revised), 25)]
+    rate = _server_rate(target, requests, len(docs), 3)
+    if doc_count(target) != len(docs):
+        raise SystemExit("ceiling: the server did not store every document")
+    return rate
+
+
+def print_ceilings(console: Console, process: subprocess.Popen[bytes] | None, server: str,
+                   source: str, docs: list[dict[str, Any]],
+                   runs: dict[str, list[tuple[float, float]]]) -> None:
+    """What the server alone sustains each way, and how close each replicator came (the
+    ratio ours / PouchDB can be no better than the server's ceiling / PouchDB)."""
+    for index, (step, measure) in enumerate((
+            ("pull", lambda: server_read_ceiling(source, docs)),
+            ("push", lambda: server_write_ceiling(server, docs)))):
+        settle(process)
+        ceiling = measure()
+        ours = statistics.median(run[index] for run in runs["ours"])
+        theirs = statistics.median(run[index] for run in runs["PouchDB"])
+        console.print(f"  server alone, {step} side (nothing on the other side): "
+                      f"{ceiling:,.0f} docs/s; ours {ours / ceiling:.0%} of it, PouchDB "
+                      f"{theirs / ceiling:.0%}; best possible ratio {ceiling / theirs:.2f}")
 
 
 def main() -> None:
@@ -228,13 +271,7 @@ def main() -> None:
                 console.print(f"  {step}, median of {args.rounds}: ours {o:,.0f} docs/s, "
                               f"PouchDB {p:,.0f} docs/s, ratio {o / p:.2f}")
             if any("_attachments" in doc for doc in docs):
-                o_pull = statistics.median(run[0] for run in runs["ours"])
-                p_pull = statistics.median(run[0] for run in runs["PouchDB"])
-                settle(process)
-                ceiling = server_ceiling(source, docs)
-                console.print(f"  server alone (_bulk_get with bodies, nothing stored): "
-                              f"{ceiling:,.0f} docs/s; ours pull {o_pull / ceiling:.0%} of it, "
-                              f"PouchDB pull {p_pull / ceiling:.0%}")
+                print_ceilings(console, process, server, source, docs, runs)
     finally:
         if process is not None:
             process.terminate()
