@@ -260,22 +260,22 @@ class Replication:
         began = time.monotonic()
         self._started = _now()
         opts = self.options
-        session = drive(
-            open_session(self.spec(), create_target=opts.create_target,
-                         target_only=opts.checkpoint_target_only,
-                         use_bulk_get=opts.use_bulk_get),
-            self._peers,
-        )
-        self._recorded = session.start_seq
-        if session.start_seq == 0 and session.source_info.doc_count is not None:
-            self._estimate = session.source_info.doc_count
-        self._emit("started", session)
-        tracker = SeqTracker(session.start_seq)
         with (
             ThreadPoolExecutor(opts.workers, thread_name_prefix="replicator") as pool,
             ThreadPoolExecutor(DOC_WORKERS_PER_WORKER * opts.workers,
                                thread_name_prefix="replicator-doc") as docs,
         ):
+            session = drive(
+                open_session(self.spec(), create_target=opts.create_target,
+                             target_only=opts.checkpoint_target_only,
+                             use_bulk_get=opts.use_bulk_get),
+                self._peers, pool,
+            )
+            self._recorded = session.start_seq
+            if session.start_seq == 0 and session.source_info.doc_count is not None:
+                self._estimate = session.source_info.doc_count
+            self._emit("started", session)
+            tracker = SeqTracker(session.start_seq)
             self._doc_pool = docs
             try:
                 self._follow(session, tracker, pool)

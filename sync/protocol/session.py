@@ -5,9 +5,9 @@ arguments) and is sent each call's result, or has the peer's error thrown into i
 (`sync.replicator`) runs them against real peers; unit tests run them against answers
 written by hand. The steps are CouchDB's (protocol.rst, `couch_replicator_worker.erl`):
 
-* `open_session`: read both peers' info (creating the target if asked), derive the
-  replication id, find the logs under it (or an older id version) and the sequence to
-  resume from.
+* `open_session`: read both peers' info and the logs under the replication id, all at
+  once (creating the target if asked; looking under older id versions if the target has
+  no log), and the sequence to resume from.
 * `copy_batch`: for one batch of changes, ask the target which revisions it lacks
   (`_revs_diff`), fetch them from the source (`_bulk_get` without attachment bodies, falling
   back to `open_revs` when the source lacks `_bulk_get`; the bodies of attachments the
@@ -133,18 +133,26 @@ class BatchResult:
 def open_session(
     spec: ReplicationSpec, *, create_target: bool, target_only: bool, use_bulk_get: bool = True
 ) -> Flow[Session]:
-    source_info: PeerInfo = yield Call("source", "info")
-    try:
-        target_info: PeerInfo = yield Call("target", "info")
-    except NotFound:
-        if not create_target:
-            raise
+    # Both databases' info and the current id's logs do not depend on each other: asked
+    # together, they cost one round trip on a poor link instead of three or four.
+    candidates = candidate_ids(spec)
+    current = candidates[0]
+    sides: tuple[Side, ...] = ("target",) if target_only else ("target", "source")
+    log_id = f"_local/{current[1]}"
+    answers = yield Parallel((Call("source", "info"), Call("target", "info"),
+                              *(Call(side, "get_local", (log_id,)) for side in sides)))
+    source_info: PeerInfo = _result(answers[0])
+    log_answers = answers[2:]
+    if isinstance(answers[1], NotFound) and create_target:
         yield Call("target", "create")
-        target_info = yield Call("target", "info")
+        target_info: PeerInfo = yield Call("target", "info")
+        log_answers = [None, *answers[3:]]  # a database just created holds no log
+    else:
+        target_info = _result(answers[1])
     logs: dict[Side, Doc | None] = {"source": None, "target": None}
-    found: tuple[int, str] | None = None
-    current = candidate_ids(spec)[0]
-    for version, rep_id in candidate_ids(spec):
+    logs.update(zip(sides, (_result(answer) for answer in log_answers), strict=True))
+    found = current if logs["target"] is not None else None
+    for version, rep_id in candidates[1:] if found is None else ():
         logs["target"] = yield Call("target", "get_local", (f"_local/{rep_id}",))
         if not target_only:
             logs["source"] = yield Call("source", "get_local", (f"_local/{rep_id}",))
@@ -172,6 +180,13 @@ def open_session(
         logs=logs,
         use_bulk_get=use_bulk_get,
     )
+
+
+def _result(answer: Any) -> Any:
+    """One entry of a `Parallel` answer: the peer's error is raised here."""
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 def _without_rev(log: Doc | None) -> Doc | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.errors import MissingStub, NotFound, NotSupported, TooLarge
-from sync.protocol.ids import ReplicationSpec
+from sync.errors import MissingStub, NotFound, NotSupported, TooLarge, Unauthorized
+from sync.protocol.ids import ReplicationSpec, candidate_ids
 from sync.protocol.model import Change, FetchError, Missing, PeerInfo, Revision, WriteFailure
 from sync.protocol.session import (
     Call,
@@ -85,6 +85,37 @@ def test_resumes_from_common_checkpoint_and_target_only_skips_source():
                                     target_only=True), answer)
     assert value.start_seq == "77-g"
     assert not [c for c in calls if c.side == "source" and c.method == "get_local"]
+
+
+def test_opening_reads_are_asked_at_once_and_older_ids_only_when_the_target_has_no_log():
+    log = {"_id": "_local/x", "_rev": "0-1", "session_id": "s1", "source_last_seq": 9,
+           "history": [{"session_id": "s1", "recorded_seq": 9}]}
+    flow = open_session(ReplicationSpec("s", "t"), create_target=False, target_only=False)
+    first = next(flow)
+    assert isinstance(first, Parallel)
+    assert sorted((c.side, c.method) for c in first.calls) == [
+        ("source", "get_local"), ("source", "info"), ("target", "get_local"), ("target", "info")]
+    value, calls = run(open_session(ReplicationSpec("s", "t"), create_target=False,
+                                    target_only=False),
+                       lambda c: PeerInfo("db", 0) if c.method == "info" else dict(log))
+    assert value.start_seq == 9 and len(calls) == 4
+
+    value, calls = run(open_session(ReplicationSpec("s", "t"), create_target=False,
+                                    target_only=False),
+                       lambda c: PeerInfo("db", 0) if c.method == "info" else None)
+    older = len(candidate_ids(ReplicationSpec("s", "t"))) - 1
+    assert value.start_seq == 0 and len(calls) == 4 + 2 * older  # each side, each older id
+
+
+def test_an_error_in_the_opening_reads_stops_the_session():
+    def answer(call: Call):
+        if call.side == "source" and call.method == "get_local":
+            return Unauthorized("name or password is incorrect")
+        return PeerInfo("db", 0) if call.method == "info" else None
+
+    with pytest.raises(Unauthorized):
+        run(open_session(ReplicationSpec("s", "t"), create_target=False, target_only=False),
+            answer)
 
 
 def test_copy_batch_fetches_only_missing_and_writes_with_bulk_docs():
