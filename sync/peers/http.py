@@ -559,12 +559,8 @@ class HttpPeer:
     def bulk_docs(self, docs: Sequence[Doc]) -> list[WriteFailure]:
         response = self._send("POST", "_bulk_docs", body={"docs": list(docs), "new_edits": False})
         data = self._json(response)
-        return [
-            WriteFailure(str(item.get("id")), item.get("rev"), str(item["error"]),
-                         str(item.get("reason", "")))
-            for item in data
-            if isinstance(item, dict) and "error" in item
-        ]
+        return [WriteFailure.from_row(item) for item in data
+                if isinstance(item, dict) and "error" in item]
 
     def put_revision(self, revision: Revision) -> WriteFailure | None:
         params = {"new_edits": "false"}
@@ -582,7 +578,7 @@ class HttpPeer:
             else:
                 self._send("PUT", path, params=params, body=revision.inline())
         except (Forbidden, Conflict, BadRequest) as exc:
-            return WriteFailure(revision.id, revision.rev, exc.error, exc.reason)
+            return WriteFailure.of(revision, exc)
         return None
 
     def put_revisions(self, revisions: Sequence[Revision]) -> list[WriteFailure]:
@@ -591,7 +587,7 @@ class HttpPeer:
             try:
                 failure = self.put_revision(revision)
             except (MissingStub, TooLarge) as exc:
-                failure = WriteFailure(revision.id, revision.rev, exc.error, exc.reason)
+                failure = WriteFailure.of(revision, exc)
             if failure is not None:
                 failures.append(failure)
         return failures

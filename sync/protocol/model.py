@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.errors import DocumentError
+
 Seq = Any
 """An update sequence: any JSON value, compared only for equality."""
 
@@ -193,3 +195,14 @@ class WriteFailure:
     rev: str | None
     error: str
     reason: str
+
+    @classmethod
+    def of(cls, revision: Revision, refusal: DocumentError) -> WriteFailure:
+        """The target's refusal of `revision`, as reported."""
+        return cls(revision.id, revision.rev, refusal.error, refusal.reason)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> WriteFailure:
+        """An error row of `_bulk_docs` (`{"id", "rev", "error", "reason"}`)."""
+        return cls(str(row.get("id")), row.get("rev"), str(row["error"]),
+                   str(row.get("reason", "")))

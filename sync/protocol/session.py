@@ -470,7 +470,7 @@ def _put_one(revision: Revision) -> Flow[WriteFailure | None]:
 def _put_outcome(revision: Revision, answer: Any) -> WriteFailure | None:
     """A put_revision answer as a failure to report (or None); other errors stop the run."""
     if isinstance(answer, MissingStub | TooLarge):
-        return WriteFailure(revision.id, revision.rev, answer.error, answer.reason)
+        return WriteFailure.of(revision, answer)
     if isinstance(answer, BaseException):
         raise answer
     return answer if isinstance(answer, WriteFailure) else None
