@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sync.errors import MissingStub, NotFound, NotSupported, TooLarge, Unauthorized
-from sync.protocol.ids import ReplicationSpec, candidate_ids
+from sync.protocol import session as session_module
+from sync.protocol.ids import ReplicationSpec
 from sync.protocol.model import Change, FetchError, Missing, PeerInfo, Revision, WriteFailure
 from sync.protocol.session import (
     Call,
@@ -87,24 +88,31 @@ def test_resumes_from_common_checkpoint_and_target_only_skips_source():
     assert not [c for c in calls if c.side == "source" and c.method == "get_local"]
 
 
-def test_opening_reads_are_asked_at_once_and_older_ids_only_when_the_target_has_no_log():
+def test_opening_reads_are_asked_at_once_and_older_ids_only_when_the_target_has_no_log(
+        monkeypatch):
+    monkeypatch.setattr(session_module, "candidate_ids", lambda spec: [(2, "new"), (1, "old")])
     log = {"_id": "_local/x", "_rev": "0-1", "session_id": "s1", "source_last_seq": 9,
            "history": [{"session_id": "s1", "recorded_seq": 9}]}
-    flow = open_session(ReplicationSpec("s", "t"), create_target=False, target_only=False)
-    first = next(flow)
-    assert isinstance(first, Parallel)
-    assert sorted((c.side, c.method) for c in first.calls) == [
-        ("source", "get_local"), ("source", "info"), ("target", "get_local"), ("target", "info")]
-    value, calls = run(open_session(ReplicationSpec("s", "t"), create_target=False,
-                                    target_only=False),
-                       lambda c: PeerInfo("db", 0) if c.method == "info" else dict(log))
-    assert value.start_seq == 9 and len(calls) == 4
 
-    value, calls = run(open_session(ReplicationSpec("s", "t"), create_target=False,
-                                    target_only=False),
-                       lambda c: PeerInfo("db", 0) if c.method == "info" else None)
-    older = len(candidate_ids(ReplicationSpec("s", "t"))) - 1
-    assert value.start_seq == 0 and len(calls) == 4 + 2 * older  # each side, each older id
+    def open_with(logs):
+        return run(open_session(ReplicationSpec("s", "t"), create_target=False,
+                                target_only=False),
+                   lambda c: PeerInfo("db", 0) if c.method == "info" else logs.get(c.args[0]))
+
+    first = next(open_session(ReplicationSpec("s", "t"), create_target=False, target_only=False))
+    assert isinstance(first, Parallel)
+    assert sorted((c.side, c.method, c.args) for c in first.calls) == [
+        ("source", "get_local", ("_local/new",)), ("source", "info", ()),
+        ("target", "get_local", ("_local/new",)), ("target", "info", ())]
+
+    value, calls = open_with({"_local/new": log})
+    assert value.start_seq == 9 and len(calls) == 4  # found under the current id
+
+    value, calls = open_with({"_local/old": log})
+    assert [(c.side, c.args) for c in calls[4:]] == [("target", ("_local/old",)),
+                                                    ("source", ("_local/old",))]
+    assert value.start_seq == 9 and value.replication_id == "new"
+    assert "_rev" not in value.logs["target"]  # carried over, written under the new id
 
 
 def test_an_error_in_the_opening_reads_stops_the_session():
