@@ -28,6 +28,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -344,7 +345,14 @@ class HttpPeer:
         return self.is_couchdb()
 
     def info(self) -> PeerInfo:
-        data = self._json(self._send("GET", ""))
+        # Which server this is (its root) is asked alongside the database, not after it:
+        # a first contact costs one round trip instead of two.
+        ask_root = self._root is None and self._multipart_writes is None
+        with ThreadPoolExecutor(1, thread_name_prefix="root") as pool:
+            root = pool.submit(self.server_root) if ask_root else None
+            data = self._json(self._send("GET", ""))
+            if root is not None:
+                root.result()
         if not isinstance(data, dict) or "update_seq" not in data:
             raise PeerProtocolError(f"{self.label}: database info lacks update_seq")
         return PeerInfo(str(data.get("db_name", "")), data["update_seq"], data.get("doc_count"),
