@@ -15,10 +15,12 @@ written by hand. The steps are CouchDB's (protocol.rst, `couch_replicator_worker
   write them with
   `new_edits: false` (`_bulk_docs`, halving on 413; revisions with attachment bodies apart,
   multipart where the peer can). Documents with attachment bodies to copy go in groups of
-  at most `HEAVY_BYTES` of attachments (by the stubs' `length`; a larger document goes
-  alone), each group fetched then written (`put_revisions`: one transaction in the store,
-  one PUT after another over HTTP) as one `Fork` branch, so a driver overlaps the source's
-  reads with the target's writes while holding at most a few groups in memory.
+  at most `APART_BYTES` of attachments for a target that takes bodies apart, else growing
+  from `HEAVY_BYTES` to what one `_bulk_docs` holds (by the stubs' `length`; a larger
+  document goes alone), each group fetched then written (`put_revisions`: one transaction
+  in the store, one PUT after another over HTTP) as one `Fork` branch, so a driver
+  overlaps the source's reads with the target's writes while holding at most a few groups
+  in memory.
   A revision the target refuses is reported, the rest go on; a missing stub is fetched
   again in full.
 * `record_checkpoint`: `_ensure_full_commit`, then the log on the target (and the source,
@@ -55,7 +57,12 @@ Side = Literal["source", "target"]
 # the batch halves.
 BULK_BYTES = 24 * 1024 * 1024
 BULK_GROUP_BYTES = BULK_BYTES * 3 // 4  # attachment bytes whose base64 fills one request
-HEAVY_BYTES = 6 * 1024 * 1024  # attachment bytes per fetch-then-write group (one _bulk_get)
+HEAVY_BYTES = 6 * 1024 * 1024  # a bulk write's first group of attachment bytes, then doubling
+# Attachment bytes per fetch-then-write group when the target takes bodies apart (a pull
+# into the store). The source builds each group's answer whole: PouchDB Server hands out
+# 200 x 600 KB at 297 docs/s in answers of 5 documents, 276 in answers of 10, with 5%
+# less CPU (2026-12-05, 10 rounds each).
+APART_BYTES = 3 * 1024 * 1024
 IN_FLIGHT_BYTES = 40 * 1024 * 1024  # attachment bytes fetched and not yet written, at most
 PROBE_EVERY = 10
 ALL_MISSING = 0.98  # share of revisions missing above which `_revs_diff` is skipped
@@ -282,7 +289,7 @@ def copy_batch(session: Session, changes: Sequence[Change]) -> Flow[BatchResult]
     written, write_failures = yield from _write(revisions, multipart_writes)
     read = len(revisions)
     if heavy:
-        group_bytes = HEAVY_BYTES if multipart_writes else BULK_GROUP_BYTES
+        group_bytes = APART_BYTES if multipart_writes else BULK_GROUP_BYTES
         groups = _heavy_groups(heavy, group_bytes, first=HEAVY_BYTES)
         answers = yield Fork(tuple(_copy_heavy(g, multipart_writes, session.use_bulk_get)
                                    for g in groups),

@@ -373,11 +373,11 @@ def test_attachment_bodies_are_copied_in_groups_bounded_by_their_length():
 
 
 def test_a_target_taking_bodies_apart_gets_smaller_groups_each_written_in_one_call():
-    from sync.protocol.session import HEAVY_BYTES
+    from sync.protocol.session import APART_BYTES
 
     s = session()  # the default target takes bodies apart (multipart, the store)
     stub = {"content_type": "image/jpeg", "stub": True, "revpos": 1, "digest": "md5-x",
-            "length": HEAVY_BYTES // 2}
+            "length": APART_BYTES // 2}
     puts = []
 
     def answer(call: Call):
@@ -398,7 +398,7 @@ def test_a_target_taking_bodies_apart_gets_smaller_groups_each_written_in_one_ca
     step = next(flow)
     while not isinstance(step, Fork):
         step = flow.send(answer(step))
-    assert step.weights == (HEAVY_BYTES, HEAVY_BYTES, HEAVY_BYTES // 2)
+    assert step.weights == (APART_BYTES, APART_BYTES, APART_BYTES // 2)
     branches = [run(branch, answer)[0] for branch in step.flows]
     assert puts == [["a", "b"], ["c", "d"], ["e"]]
     assert sum(b.docs_written for b in branches) == 4
