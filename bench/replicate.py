@@ -49,11 +49,13 @@ from rich.console import Console
 from rich.table import Table
 
 from sync.peers import HttpPeer, LocalPeer
+from sync.protocol.session import APART_BYTES, IN_FLIGHT_BYTES
 from sync.replicator import ReplicationOptions, replicate
 
 ROOT = Path(__file__).resolve().parents[1]
 JS = ROOT / "tests" / "js"
 SERVER = JS / "node_modules" / ".bin" / "pouchdb-server"
+ATT_BYTES, ATTS_PER_DOC = 200 * 1024, 3  # each attachment document's photos
 WARDS = ["Phường Bến Nghé", "Xã Tân Lập", "Phường Hàng Bạc", "Xã Ea Kao", "Thị trấn Phong Điền"]
 
 
@@ -92,8 +94,8 @@ def small_doc(i: int, rng: random.Random) -> dict[str, Any]:
 
 def att_doc(i: int) -> dict[str, Any]:
     atts = {f"photo{k}.jpg": {"content_type": "image/jpeg",
-                              "data": base64.b64encode(os.urandom(200 * 1024)).decode()}
-            for k in range(3)}
+                              "data": base64.b64encode(os.urandom(ATT_BYTES)).decode()}
+            for k in range(ATTS_PER_DOC)}
     return {"_id": f"photos-{i:04}", "type": "evidence", "_attachments": atts}
 
 
@@ -188,12 +190,17 @@ def _server_rate(url: str, requests: list[tuple[str, str, bytes]], n: int,
 
 def server_read_ceiling(source: str, docs: list[dict[str, Any]]) -> float:
     """What the server alone sustains on the side of a pull: every document with its
-    attachment bodies, `_bulk_get?attachments=true` for 10 at a time, 8 requests at once
-    (how our pull asks), nothing stored."""
+    attachment bodies, `_bulk_get?attachments=true`, as many at a time and as many requests
+    at once as our pull asks (groups of `APART_BYTES`, `IN_FLIGHT_BYTES` held), nothing
+    stored."""
+    per_doc = ATT_BYTES * ATTS_PER_DOC
+    per_request = max(1, APART_BYTES // per_doc)
+    at_once = max(1, IN_FLIGHT_BYTES // (per_request * per_doc))
     requests = [("POST", "_bulk_get?attachments=true",
-                 json.dumps({"docs": [{"id": d["_id"]} for d in docs[i:i + 10]]}).encode())
-                for i in range(0, len(docs), 10)]
-    return _server_rate(source, requests, len(docs), 8)
+                 json.dumps({"docs": [{"id": d["_id"]} for d in docs[i:i + per_request]]}
+                            ).encode())
+                for i in range(0, len(docs), per_request)]
+    return _server_rate(source, requests, len(docs), at_once)
 
 
 def server_write_ceiling(server: str, docs: list[dict[str, Any]]) -> float:
