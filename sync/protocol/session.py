@@ -59,9 +59,10 @@ BULK_BYTES = 24 * 1024 * 1024
 BULK_GROUP_BYTES = BULK_BYTES * 3 // 4  # attachment bytes whose base64 fills one request
 HEAVY_BYTES = 6 * 1024 * 1024  # a bulk write's first group of attachment bytes, then doubling
 # Attachment bytes per fetch-then-write group when the target takes bodies apart (a pull
-# into the store). The source builds each group's answer whole: PouchDB Server hands out
-# 200 x 600 KB at 297 docs/s in answers of 5 documents, 276 in answers of 10, with 5%
-# less CPU (2026-12-05, 10 rounds each).
+# into the store). The source builds each group's answer whole: PouchDB Server alone hands
+# out 200 x 600 KB at 297 docs/s in answers of 5 documents (5 at once), 276 in answers of
+# 10 (6 at once), on 4% less CPU; our pull of them went 236 -> 249 docs/s (2026-12-05;
+# 10 and 24 alternating rounds).
 APART_BYTES = 3 * 1024 * 1024
 IN_FLIGHT_BYTES = 40 * 1024 * 1024  # attachment bytes fetched and not yet written, at most
 PROBE_EVERY = 10

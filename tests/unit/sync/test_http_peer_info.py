@@ -58,3 +58,4 @@ def test_a_missing_database_is_reported_as_before() -> None:
     with pytest.raises(NotFound):
         peer.info()
     assert peer.is_couchdb()  # the root's answer is kept for after the database is made
+    assert seen.count("/") == 1
