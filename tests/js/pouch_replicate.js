@@ -19,10 +19,11 @@ function summary(result) {
 }
 
 // PouchDB's options for every run: the caller's batch size, and one batch read ahead of
-// the one being copied (PouchDB's default reads up to 10). The bench gives the same
-// figures either way (2026-12-05, 4 alternating runs each, batches_limit 1 against the
-// default, docs/s: 10,000 x 1 KB pull 5,144 / 5,086, push 4,911 / 5,020; 200 x 600 KB of
-// attachments pull 147 / 153, push 96 / 92), so the ratio does not depend on it.
+// the one being copied (PouchDB's default reads up to 10). PouchDB's figures on the
+// bench's two workloads are the same either way (2026-12-05, this script's bench mode,
+// medians of 4 alternating runs, batches_limit 1 against the default, docs/s: 10,000 x
+// 1 KB pull 5,144 / 5,086, push 4,911 / 5,020; 200 x 600 KB of attachments pull 147 /
+// 153, push 96 / 92), so the bench's ratios do not depend on it.
 function options(batch) {
   return { batch_size: batch, batches_limit: 1 };
 }
