@@ -251,7 +251,8 @@ def main() -> None:
         rng = random.Random(1)
         workloads = [
             (f"{args.docs} × 1 KB", [small_doc(i, rng) for i in range(args.docs)]),
-            (f"{args.att_docs} × 3 × 200 KB att.", [att_doc(i) for i in range(args.att_docs)]),
+            (f"{args.att_docs} × {ATTS_PER_DOC} × {ATT_BYTES // 1024} KB att.",
+             [att_doc(i) for i in range(args.att_docs)]),
         ]
         for name, docs in workloads:
             source = new_db(server, "source")
