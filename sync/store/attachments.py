@@ -104,39 +104,53 @@ class BlobStore:
         return int(row[0])
 
     def put_bytes(self, data: bytes) -> Blob:
+        """Store data already whole in memory: its md5 is computed once, before anything is
+        written, and nothing is written when a blob with that digest is held."""
         digest = digest_of(data)
         found = self.find(digest)
         if found is not None:
             return Blob(found, digest, len(data))
-        return self.put_stream([data])
+        if len(data) > self._max_bytes:
+            raise TooLarge(f"attachment is larger than the limit of {self._max_bytes} bytes")
+        blob_id = self._new_blob()
+        for index, piece in enumerate(_pieces([data])):
+            self._put_chunk(blob_id, index, piece)
+        return self._name_blob(blob_id, digest, len(data))
 
     def put_stream(self, source: AttachmentSource) -> Blob:
         """Store the source's bytes, de-duplicating against existing blobs at the end."""
-        cursor = self._conn.execute("INSERT INTO blobs(key, length) VALUES (NULL, 0)")
-        blob_id = int(cursor.lastrowid or 0)
+        blob_id = self._new_blob()
         digester = Digester()
         for index, piece in enumerate(_pieces(source)):
             digester.update(piece)
             if digester.length > self._max_bytes:
                 raise TooLarge(f"attachment is larger than the limit of {self._max_bytes} bytes")
-            stored = piece if self._cipher is None else self._cipher.seal(
-                piece, chunk_aad(blob_id, index)
-            )
-            self._conn.execute(
-                "INSERT INTO chunks(blob_id, idx, data) VALUES (?, ?, ?)",
-                (blob_id, index, stored),
-            )
+            self._put_chunk(blob_id, index, piece)
         digest = digest_of(b"") if digester.length == 0 else digester.digest
         existing = self.find(digest)
         if existing is not None:
             self._conn.execute("DELETE FROM chunks WHERE blob_id = ?", (blob_id,))
             self._conn.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
             return Blob(existing, digest, digester.length)
-        self._conn.execute(
-            "UPDATE blobs SET key = ?, length = ? WHERE id = ?",
-            (self.key(digest), digester.length, blob_id),
+        return self._name_blob(blob_id, digest, digester.length)
+
+    def _new_blob(self) -> int:
+        cursor = self._conn.execute("INSERT INTO blobs(key, length) VALUES (NULL, 0)")
+        return int(cursor.lastrowid or 0)
+
+    def _put_chunk(self, blob_id: int, index: int, piece: bytes) -> None:
+        stored = piece if self._cipher is None else self._cipher.seal(
+            piece, chunk_aad(blob_id, index)
         )
-        return Blob(blob_id, digest, digester.length)
+        self._conn.execute(
+            "INSERT INTO chunks(blob_id, idx, data) VALUES (?, ?, ?)", (blob_id, index, stored)
+        )
+
+    def _name_blob(self, blob_id: int, digest: str, length: int) -> Blob:
+        self._conn.execute(
+            "UPDATE blobs SET key = ?, length = ? WHERE id = ?", (self.key(digest), length, blob_id)
+        )
+        return Blob(blob_id, digest, length)
 
 
 @dataclass(frozen=True, slots=True)

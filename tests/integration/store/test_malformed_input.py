@@ -6,6 +6,7 @@ and the content (documents, feed, local documents) reads the same.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 from collections.abc import Callable
@@ -39,7 +40,8 @@ def content(db: Database) -> Any:
 
 @pytest.fixture
 def filled(tmp_path: Path) -> Database:
-    store = Store(tmp_path / "data", limits=Limits(max_document_bytes=10_000))
+    store = Store(tmp_path / "data",
+                  limits=Limits(max_document_bytes=10_000, max_attachment_bytes=1_000))
     db = store.create("test")
     db.put({"_id": "existing", "tên": "Lê Văn Tám"})
     db.put_local({"_id": "_local/cp", "seq": 1})
@@ -80,6 +82,12 @@ BAD: list[tuple[str, Callable[[Database], Any], type[DocumentError], str]] = [
     ("missing stub", lambda db: db.put({"_id": "x", "_attachments": {"a": {"stub": True}}}),
      MissingStub, "stub"),
     ("too large", lambda db: db.put({"_id": "x", "v": "x" * 20_000}), TooLarge, "limit"),
+    ("attachment too large", lambda db: db.put({"_id": "x", "_attachments": {"a": {
+        "content_type": "image/jpeg", "data": base64.b64encode(b"x" * 1_001).decode()}}}),
+     TooLarge, "limit of 1000 bytes"),
+    ("streamed attachment too large", lambda db: db.put(
+        {"_id": "x", "_attachments": {"a": {"content_type": "image/jpeg", "follows": True}}},
+        attachment_streams={"a": [b"x" * 600, b"x" * 401]}), TooLarge, "limit of 1000 bytes"),
     ("bad local rev", lambda db: db.put_local({"_id": "_local/cp", "_rev": "1-abc"}),
      BadRequest, "0-N"),
     ("stale local rev", lambda db: db.put_local({"_id": "_local/cp", "_rev": "0-9"}),
