@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from rich.console import Console
 from rich.table import Table
 
@@ -175,7 +176,7 @@ def bench_baseline_photos(path: Path) -> tuple[float, float]:
         conn.execute("BEGIN")
         for doc in batch:
             for att in doc["_attachments"].values():
-                data = base64.b64decode(att["data"], validate=True)
+                data = msgspec.convert(att["data"], bytes)  # the fastest decoder we have
                 digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
                 conn.executemany("INSERT INTO chunks VALUES (?, ?, ?)",
                                  [(digest, n, data[i:i + 65536])

@@ -10,15 +10,14 @@ changes afterwards). Refusals name the rule in `reason`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from dossiers.models import SCHEMA_VERSION, Dossier, Event
+from sync.errors import BadRequest
+from sync.store import decode_base64, digest_of
 
 WRITABLE = {"dossier": Dossier, "event": Event}
 
@@ -45,12 +44,10 @@ def body_of(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if not k.startswith("_")}
 
 
-def _digest_of(data: object) -> str | None:
-    """CouchDB's `md5-<base64>` digest of inline base64 data (None if there is none)."""
-    if not isinstance(data, str):
-        return None
-    raw = base64.b64decode(data)
-    return "md5-" + base64.b64encode(hashlib.md5(raw).digest()).decode()  # noqa: S324
+def _digest_of(name: str, data: object) -> str | None:
+    """CouchDB's `md5-<base64>` digest of inline base64 data (None if there is none); the
+    data was found valid by `_check_size`."""
+    return digest_of(decode_base64(data, name)) if isinstance(data, str) else None
 
 
 def check_write(
@@ -82,9 +79,9 @@ def _check_size(doc: dict[str, Any], limits: WriteLimits) -> Refusal | None:
         data = att.get("data") if isinstance(att, dict) else None
         if isinstance(data, str):
             try:
-                size = len(base64.b64decode(data, validate=True))
-            except (binascii.Error, ValueError):
-                return Refusal("bad_request", f"attachment {name!r} is not valid base64")
+                size = len(decode_base64(data, name))
+            except BadRequest as exc:
+                return Refusal("bad_request", exc.reason)
         elif isinstance(att, dict) and isinstance(att.get("length"), int):
             size = att["length"]
         else:
@@ -142,7 +139,7 @@ def _check_existing(
         if not isinstance(incoming, dict):
             return Refusal("forbidden", f"attachment {name!r} of a signed document cannot "
                                         "be removed")
-        digest = incoming.get("digest") or _digest_of(incoming.get("data"))
+        digest = incoming.get("digest") or _digest_of(name, incoming.get("data"))
         if digest is not None and digest != att.get("digest"):
             return Refusal("forbidden", f"attachment {name!r} of a signed document cannot "
                                         "change")

@@ -79,6 +79,10 @@ BAD: list[tuple[str, Callable[[Database], Any], type[DocumentError], str]] = [
     ("bulk_docs not a list", lambda db: db.bulk_docs({"docs": []}), BadRequest, "list"),  # type: ignore[arg-type]
     ("bad base64", lambda db: db.put({"_id": "x", "_attachments": {"a": {"data": "%%%"}}}),
      BadRequest, "base64"),
+    ("base64 padded past its last group", lambda db: db.put(
+        {"_id": "x", "_attachments": {"a": {"data": "YWJj="}}}), BadRequest, "base64"),
+    ("base64 with a line break", lambda db: db.put(
+        {"_id": "x", "_attachments": {"a": {"data": "YWJj\nZGVm"}}}), BadRequest, "base64"),
     ("missing stub", lambda db: db.put({"_id": "x", "_attachments": {"a": {"stub": True}}}),
      MissingStub, "stub"),
     ("too large", lambda db: db.put({"_id": "x", "v": "x" * 20_000}), TooLarge, "limit"),
