@@ -32,7 +32,7 @@ import resource
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sync import revtree
-from sync.store import Store
+from sync.store import Database, Store
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Minh", "Thanh", "Quốc", "Thu", "Gia"]
@@ -83,16 +83,30 @@ def batches(count: int, size: int, seed: int = 7) -> Iterator[list[dict[str, Any
         yield [make_doc(rng, i) for i in range(start, min(count, start + size))]
 
 
+def timed(work: Iterator[list[dict[str, Any]]],
+          write: Callable[[list[dict[str, Any]]], None]) -> tuple[float, float]:
+    """Wall and CPU seconds spent in `write` over every batch (making the batches is not
+    counted)."""
+    elapsed, cpu = 0.0, 0.0
+    for batch in work:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        write(batch)
+        elapsed += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+    return elapsed, cpu
+
+
+def store_writer(db: Database) -> Callable[[list[dict[str, Any]]], None]:
+    def write(batch: list[dict[str, Any]]) -> None:
+        results = db.bulk_docs(batch)
+        assert all(r.get("ok") for r in results), results[:3]
+    return write
+
+
 def bench_store(data_dir: Path, count: int, size: int) -> dict[str, float]:
     store = Store(data_dir)
     db = store.create("bench")
-    elapsed, cpu = 0.0, 0.0
-    for batch in batches(count, size):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        results = db.bulk_docs(batch)
-        elapsed += time.perf_counter() - start
-        cpu += time.process_time() - start_cpu
-        assert all(r.get("ok") for r in results), results[:3]
+    elapsed, cpu = timed(batches(count, size), store_writer(db))
     insert_rate, insert_cpu_rate = count / elapsed, count / cpu
     rng = random.Random(11)
     lookups = min(count, 20_000)
@@ -130,6 +144,7 @@ def rev_id_cost(count: int, size: int) -> float:
 
 
 PHOTO_DOCS, PHOTOS_PER_DOC, PHOTO_BYTES, PHOTO_BATCH = 200, 3, 200 * 1024, 20
+PHOTO_MB = PHOTO_DOCS * PHOTOS_PER_DOC * PHOTO_BYTES / 1e6
 
 
 def photo_batches(seed: int = 5) -> Iterator[list[dict[str, Any]]]:
@@ -141,22 +156,12 @@ def photo_batches(seed: int = 5) -> Iterator[list[dict[str, Any]]]:
             for k in range(PHOTOS_PER_DOC)}} for i in range(start, start + PHOTO_BATCH)]
 
 
-def photo_megabytes() -> float:
-    return PHOTO_DOCS * PHOTOS_PER_DOC * PHOTO_BYTES / 1e6
-
-
 def bench_store_photos(data_dir: Path) -> tuple[float, float]:
     """MB/s of attachment bytes, wall and per CPU second, inline base64 through bulk_docs."""
     db = Store(data_dir).create("photos")
-    elapsed, cpu = 0.0, 0.0
-    for batch in photo_batches():
-        start, start_cpu = time.perf_counter(), time.process_time()
-        results = db.bulk_docs(batch)
-        elapsed += time.perf_counter() - start
-        cpu += time.process_time() - start_cpu
-        assert all(r.get("ok") for r in results), results[:3]
+    elapsed, cpu = timed(photo_batches(), store_writer(db))
     db.close()
-    return photo_megabytes() / elapsed, photo_megabytes() / cpu
+    return PHOTO_MB / elapsed, PHOTO_MB / cpu
 
 
 def raw_sqlite(path: Path, table: str) -> sqlite3.Connection:
@@ -170,9 +175,8 @@ def raw_sqlite(path: Path, table: str) -> sqlite3.Connection:
 
 def bench_baseline_photos(path: Path) -> tuple[float, float]:
     conn = raw_sqlite(path, "chunks (digest TEXT, idx INTEGER, data BLOB)")
-    elapsed, cpu = 0.0, 0.0
-    for batch in photo_batches():
-        start, start_cpu = time.perf_counter(), time.process_time()
+
+    def write(batch: list[dict[str, Any]]) -> None:
         conn.execute("BEGIN")
         for doc in batch:
             for att in doc["_attachments"].values():
@@ -182,25 +186,24 @@ def bench_baseline_photos(path: Path) -> tuple[float, float]:
                                  [(digest, n, data[i:i + 65536])
                                   for n, i in enumerate(range(0, len(data), 65536))])
         conn.execute("COMMIT")
-        elapsed += time.perf_counter() - start
-        cpu += time.process_time() - start_cpu
+
+    elapsed, cpu = timed(photo_batches(), write)
     conn.close()
-    return photo_megabytes() / elapsed, photo_megabytes() / cpu
+    return PHOTO_MB / elapsed, PHOTO_MB / cpu
 
 
 def bench_baseline(path: Path, count: int, size: int) -> tuple[float, float]:
     conn = raw_sqlite(path, "docs (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
-    elapsed, cpu = 0.0, 0.0
-    for batch in batches(count, size):
-        start, start_cpu = time.perf_counter(), time.process_time()
+
+    def write(batch: list[dict[str, Any]]) -> None:
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO docs(id, body) VALUES (?, ?)",
             [(doc["_id"], json.dumps(doc, ensure_ascii=False)) for doc in batch],
         )
         conn.execute("COMMIT")
-        elapsed += time.perf_counter() - start
-        cpu += time.process_time() - start_cpu
+
+    elapsed, cpu = timed(batches(count, size), write)
     conn.close()
     return count / elapsed, count / cpu
 

@@ -114,8 +114,7 @@ class BlobStore:
         found = self.find(digest)
         if found is not None:
             return Blob(found, digest, len(data))
-        if len(data) > self._max_bytes:
-            raise TooLarge(f"attachment is larger than the limit of {self._max_bytes} bytes")
+        self._within_limit(len(data))
         blob_id = self._new_blob()
         for index, piece in enumerate(_pieces([data])):
             self._put_chunk(blob_id, index, piece)
@@ -127,8 +126,7 @@ class BlobStore:
         digester = Digester()
         for index, piece in enumerate(_pieces(source)):
             digester.update(piece)
-            if digester.length > self._max_bytes:
-                raise TooLarge(f"attachment is larger than the limit of {self._max_bytes} bytes")
+            self._within_limit(digester.length)
             self._put_chunk(blob_id, index, piece)
         digest = digest_of(b"") if digester.length == 0 else digester.digest
         existing = self.find(digest)
@@ -137,6 +135,10 @@ class BlobStore:
             self._conn.execute("DELETE FROM blobs WHERE id = ?", (blob_id,))
             return Blob(existing, digest, digester.length)
         return self._name_blob(blob_id, digest, digester.length)
+
+    def _within_limit(self, length: int) -> None:
+        if length > self._max_bytes:
+            raise TooLarge(f"attachment is larger than the limit of {self._max_bytes} bytes")
 
     def _new_blob(self) -> int:
         cursor = self._conn.execute("INSERT INTO blobs(key, length) VALUES (NULL, 0)")
